@@ -1,0 +1,71 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using WsCore.Framing;
+using WsCore.Text;
+
+namespace WsCore.Closing;
+
+/// <summary>The result of decoding a close frame's payload (RFC 6455 §5.5.1).</summary>
+public enum ClosePayloadStatus
+{
+    /// <summary>The payload is valid: empty (no code, read as 1005) or a valid code and a UTF-8 reason.</summary>
+    Valid,
+    /// <summary>The payload is one byte long: a protocol error (1002).</summary>
+    OneByte,
+    /// <summary>The code may not appear on the wire: a protocol error (1002).</summary>
+    InvalidCode,
+    /// <summary>The reason is not valid UTF-8: invalid payload data (1007).</summary>
+    InvalidUtf8Reason,
+    /// <summary>The payload is longer than a control frame may be (125 bytes).</summary>
+    TooLong,
+}
+
+/// <summary>Reads and writes close frame payloads: a 2-byte big-endian code and an optional UTF-8 reason.</summary>
+public static class ClosePayload
+{
+    /// <summary>The longest reason that fits a control frame: 125 - 2 bytes.</summary>
+    public const int MaxReasonLength = FrameHeader.MaxControlPayloadLength - 2;
+
+    /// <summary>Decodes and validates a close payload.</summary>
+    /// <param name="payload">The unmasked payload of a close frame.</param>
+    /// <param name="code">The code; <see cref="CloseCodes.NoStatusReceived"/> for an empty payload.</param>
+    /// <param name="reason">The UTF-8 reason (empty if none); meaningful only when the result is <see cref="ClosePayloadStatus.Valid"/>.</param>
+    public static ClosePayloadStatus Read(ReadOnlySpan<byte> payload, out ushort code, out ReadOnlySpan<byte> reason)
+    {
+        reason = default;
+        if (payload.Length == 0)
+        {
+            code = CloseCodes.NoStatusReceived;
+            return ClosePayloadStatus.Valid;
+        }
+        if (payload.Length == 1)
+        {
+            code = 0;
+            return ClosePayloadStatus.OneByte;
+        }
+        code = BinaryPrimitives.ReadUInt16BigEndian(payload);
+        if (payload.Length > FrameHeader.MaxControlPayloadLength) return ClosePayloadStatus.TooLong;
+        if (!CloseCodes.IsValidOnWire(code)) return ClosePayloadStatus.InvalidCode;
+        ReadOnlySpan<byte> r = payload.Slice(2);
+        if (!Utf8Validator.IsValid(r)) return ClosePayloadStatus.InvalidUtf8Reason;
+        reason = r;
+        return ClosePayloadStatus.Valid;
+    }
+
+    /// <summary>Encodes a close payload.</summary>
+    /// <param name="destination">Where to write; 2 + reason length bytes.</param>
+    /// <param name="code">A code for which <see cref="CloseCodes.IsValidToSend"/> is true.</param>
+    /// <param name="reason">A UTF-8 reason of at most <see cref="MaxReasonLength"/> bytes.</param>
+    /// <param name="bytesWritten">The payload's length, or 0 on failure.</param>
+    /// <returns><see cref="OperationStatus.Done"/>; <see cref="OperationStatus.InvalidData"/> for a code that may not be sent, a reason that is too long or not UTF-8; <see cref="OperationStatus.DestinationTooSmall"/>.</returns>
+    public static OperationStatus TryWrite(Span<byte> destination, ushort code, ReadOnlySpan<byte> reason, out int bytesWritten)
+    {
+        bytesWritten = 0;
+        if (!CloseCodes.IsValidToSend(code) || reason.Length > MaxReasonLength || !Utf8Validator.IsValid(reason)) return OperationStatus.InvalidData;
+        if (destination.Length < 2 + reason.Length) return OperationStatus.DestinationTooSmall;
+        BinaryPrimitives.WriteUInt16BigEndian(destination, code);
+        reason.CopyTo(destination.Slice(2));
+        bytesWritten = 2 + reason.Length;
+        return OperationStatus.Done;
+    }
+}

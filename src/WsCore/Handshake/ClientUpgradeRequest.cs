@@ -1,0 +1,23 @@
+namespace WsCore.Handshake;
+
+/// <summary>What a client puts in its upgrade request (RFC 6455 §4.1). Written by <see cref="HandshakeRequestWriter"/>.</summary>
+public sealed class ClientUpgradeRequest
+{
+    /// <summary>The Host header: host and optional port, e.g. <c>example.com:8080</c>.</summary>
+    public required string Host { get; init; }
+
+    /// <summary>The request-target: path and query, e.g. <c>/chat?room=1</c>. Default <c>/</c>.</summary>
+    public string Target { get; init; } = "/";
+
+    /// <summary>The Origin header, or null to send none (non-browser clients usually send none).</summary>
+    public string? Origin { get; init; }
+
+    /// <summary>The subprotocols to offer, most preferred first; null or empty for none.</summary>
+    public IReadOnlyList<string>? Subprotocols { get; init; }
+
+    /// <summary>The Sec-WebSocket-Extensions offer (e.g. from the permessage-deflate negotiator), or null for none.</summary>
+    public string? ExtensionOffer { get; init; }
+
+    /// <summary>More headers to send (Authorization, Cookie, User-Agent...), in order.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>>? ExtraHeaders { get; init; }
+}

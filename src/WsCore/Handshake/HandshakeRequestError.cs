@@ -1,0 +1,126 @@
+namespace WsCore.Handshake;
+
+/// <summary>
+/// Why a server rejects an upgrade request. <see cref="HandshakeRequestErrors"/> maps each to the HTTP status
+/// to answer with and a short reason text.
+/// </summary>
+public enum HandshakeRequestError
+{
+    /// <summary>No error.</summary>
+    None,
+
+    /// <summary>A line ended in a bare LF or a bare CR (RFC 9112 §2.2: CRLF required). 400.</summary>
+    InvalidLineEnding,
+
+    /// <summary>The request line is not <c>method SP request-target SP HTTP-version</c> of valid characters. 400.</summary>
+    InvalidRequestLine,
+
+    /// <summary>A header line starts with whitespace: obsolete line folding (RFC 9112 §5.2). 400.</summary>
+    ObsoleteLineFolding,
+
+    /// <summary>A header line has no colon. 400.</summary>
+    MissingColon,
+
+    /// <summary>Whitespace between a header name and its colon (RFC 9112 §5.1). 400.</summary>
+    WhitespaceBeforeColon,
+
+    /// <summary>A header name is empty or not a token. 400.</summary>
+    InvalidHeaderName,
+
+    /// <summary>A header value holds NUL, CR, LF, DEL or another control character. 400.</summary>
+    InvalidHeaderValue,
+
+    /// <summary>The request line is longer than <see cref="HandshakeOptions.MaxStartLineLength"/>. 414.</summary>
+    RequestLineTooLong,
+
+    /// <summary>A header line is longer than <see cref="HandshakeOptions.MaxHeaderLineLength"/>. 431.</summary>
+    HeaderLineTooLong,
+
+    /// <summary>The head is larger than <see cref="HandshakeOptions.MaxHeaderBytes"/>. 431.</summary>
+    HeadersTooLarge,
+
+    /// <summary>More header lines than <see cref="HandshakeOptions.MaxHeaderCount"/>. 431.</summary>
+    TooManyHeaders,
+
+    /// <summary>The method is not GET (RFC 6455 §4.1 item 2). 405.</summary>
+    MethodNotAllowed,
+
+    /// <summary>The version is well formed but not HTTP/1.1 or a higher 1.x (RFC 6455 §4.1 item 2). 505.</summary>
+    UnsupportedHttpVersion,
+
+    /// <summary>The request-target is not an origin-form or ws/wss/http/https absolute-form target, or holds a fragment. 400.</summary>
+    InvalidRequestTarget,
+
+    /// <summary>Host is missing, empty, repeated or not a valid host[:port] (RFC 6455 §4.1 item 4). 400.</summary>
+    InvalidHost,
+
+    /// <summary>Upgrade does not hold the token <c>websocket</c> (RFC 6455 §4.1 item 5). 400.</summary>
+    MissingUpgradeWebSocket,
+
+    /// <summary>Connection does not hold the token <c>Upgrade</c> (RFC 6455 §4.1 item 6). 400.</summary>
+    MissingConnectionUpgrade,
+
+    /// <summary>Sec-WebSocket-Key is missing, repeated, or not base64 of exactly 16 bytes (RFC 6455 §4.1 item 7). 400.</summary>
+    InvalidKey,
+
+    /// <summary>Sec-WebSocket-Version is missing, repeated or not 13 (RFC 6455 §4.2.2). 426 with <c>Sec-WebSocket-Version: 13</c>.</summary>
+    UnsupportedWebSocketVersion,
+
+    /// <summary>Origin is repeated or not a serialized origin. 400.</summary>
+    InvalidOrigin,
+
+    /// <summary>Sec-WebSocket-Protocol holds an element that is not a token (RFC 6455 §4.1 item 10). 400.</summary>
+    InvalidSubprotocolList,
+
+    /// <summary>The request announces a body (Transfer-Encoding, or a Content-Length other than 0). 400.</summary>
+    RequestBodyNotAllowed,
+
+    /// <summary>The connection ended (or the handshake timed out) before the request head was complete. No answer is sent.</summary>
+    IncompleteRequest,
+}
+
+/// <summary>The one table from <see cref="HandshakeRequestError"/> to HTTP status code and reason text.</summary>
+public static class HandshakeRequestErrors
+{
+    /// <summary>The HTTP status a server answers with for <paramref name="error"/>; 0 for <see cref="HandshakeRequestError.None"/>.</summary>
+    public static int StatusCode(HandshakeRequestError error) => error switch
+    {
+        HandshakeRequestError.None => 0,
+        HandshakeRequestError.RequestLineTooLong => 414,
+        HandshakeRequestError.HeaderLineTooLong or HandshakeRequestError.HeadersTooLarge or HandshakeRequestError.TooManyHeaders => 431,
+        HandshakeRequestError.MethodNotAllowed => 405,
+        HandshakeRequestError.UnsupportedHttpVersion => 505,
+        HandshakeRequestError.UnsupportedWebSocketVersion => 426,
+        _ => 400,
+    };
+
+    /// <summary>A short human-readable reason for <paramref name="error"/>, suitable as a response body.</summary>
+    public static string Reason(HandshakeRequestError error) => error switch
+    {
+        HandshakeRequestError.None => "",
+        HandshakeRequestError.InvalidLineEnding => "Lines must end in CRLF.",
+        HandshakeRequestError.InvalidRequestLine => "Malformed request line.",
+        HandshakeRequestError.ObsoleteLineFolding => "Obsolete line folding is not accepted.",
+        HandshakeRequestError.MissingColon => "Header line without a colon.",
+        HandshakeRequestError.WhitespaceBeforeColon => "Whitespace between header name and colon.",
+        HandshakeRequestError.InvalidHeaderName => "Invalid header name.",
+        HandshakeRequestError.InvalidHeaderValue => "Invalid character in header value.",
+        HandshakeRequestError.RequestLineTooLong => "Request line too long.",
+        HandshakeRequestError.HeaderLineTooLong => "Header line too long.",
+        HandshakeRequestError.HeadersTooLarge => "Request headers too large.",
+        HandshakeRequestError.TooManyHeaders => "Too many request headers.",
+        HandshakeRequestError.MethodNotAllowed => "A WebSocket upgrade must use GET.",
+        HandshakeRequestError.UnsupportedHttpVersion => "A WebSocket upgrade needs HTTP/1.1.",
+        HandshakeRequestError.InvalidRequestTarget => "Invalid request target.",
+        HandshakeRequestError.InvalidHost => "Exactly one valid Host header is required.",
+        HandshakeRequestError.MissingUpgradeWebSocket => "Upgrade header must contain 'websocket'.",
+        HandshakeRequestError.MissingConnectionUpgrade => "Connection header must contain 'Upgrade'.",
+        HandshakeRequestError.InvalidKey => "Sec-WebSocket-Key must be base64 of 16 bytes.",
+        HandshakeRequestError.UnsupportedWebSocketVersion => "Sec-WebSocket-Version must be 13.",
+        HandshakeRequestError.InvalidOrigin => "Invalid Origin header.",
+        HandshakeRequestError.InvalidSubprotocolList => "Invalid Sec-WebSocket-Protocol header.",
+        HandshakeRequestError.RequestBodyNotAllowed => "A WebSocket upgrade request has no body.",
+        HandshakeRequestError.IncompleteRequest => "The request head was not complete.",
+        _ => "Bad request.",
+    };
+}

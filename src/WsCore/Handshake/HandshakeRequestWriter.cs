@@ -1,0 +1,129 @@
+using System.Buffers;
+using System.Security.Cryptography;
+
+namespace WsCore.Handshake;
+
+/// <summary>
+/// Client side: writes the upgrade request (RFC 6455 §4.1) into caller memory. Values the host supplies are
+/// checked; a CR or LF in them (a host bug that would split the request) throws <see cref="ArgumentException"/>.
+/// </summary>
+public static class HandshakeRequestWriter
+{
+    /// <summary>A fresh Sec-WebSocket-Key: base64 of 16 bytes from <see cref="RandomNumberGenerator"/> (RFC 6455 §4.1 item 7).</summary>
+    public static string GenerateKey()
+    {
+        Span<byte> nonce = stackalloc byte[16];
+        RandomNumberGenerator.Fill(nonce);
+        return Convert.ToBase64String(nonce);
+    }
+
+    /// <summary>Writes the request with a fresh key into <paramref name="destination"/>.</summary>
+    /// <param name="destination">Where the request head goes.</param>
+    /// <param name="request">What to ask for.</param>
+    /// <param name="key">The key used; pass it to <see cref="HandshakeResponseReader"/>. Set even if the destination was too short.</param>
+    /// <param name="bytesWritten">Length of the request, or 0 if it did not fit.</param>
+    /// <returns>False if <paramref name="destination"/> is too short.</returns>
+    public static bool TryWrite(Span<byte> destination, ClientUpgradeRequest request, out string key, out int bytesWritten)
+    {
+        key = GenerateKey();
+        return TryWrite(destination, request, key, out bytesWritten);
+    }
+
+    /// <summary>Writes the request with the given key (tests, or a key generated earlier) into <paramref name="destination"/>.</summary>
+    /// <param name="destination">Where the request head goes.</param>
+    /// <param name="request">What to ask for.</param>
+    /// <param name="key">The Sec-WebSocket-Key to send; must be a valid key (see <see cref="WebSocketAccept.IsValidKey(ReadOnlySpan{char})"/>).</param>
+    /// <param name="bytesWritten">Length of the request, or 0 if it did not fit.</param>
+    /// <returns>False if <paramref name="destination"/> is too short.</returns>
+    public static bool TryWrite(Span<byte> destination, ClientUpgradeRequest request, string key, out int bytesWritten)
+    {
+        Check(request, key);
+        var writer = new HeadWriter(destination, measureOnly: false);
+        Build(ref writer, request, key);
+        bytesWritten = writer.Overflow ? 0 : writer.Length;
+        return !writer.Overflow;
+    }
+
+    /// <summary>Writes the request with a fresh key to <paramref name="output"/> (one GetSpan, one Advance).</summary>
+    /// <param name="output">Receives the request head.</param>
+    /// <param name="request">What to ask for.</param>
+    /// <returns>The key used; pass it to <see cref="HandshakeResponseReader"/>.</returns>
+    public static string Write(IBufferWriter<byte> output, ClientUpgradeRequest request)
+    {
+        string key = GenerateKey();
+        Write(output, request, key);
+        return key;
+    }
+
+    /// <summary>Writes the request with the given key to <paramref name="output"/>.</summary>
+    /// <param name="output">Receives the request head.</param>
+    /// <param name="request">What to ask for.</param>
+    /// <param name="key">The Sec-WebSocket-Key to send.</param>
+    /// <returns>The number of bytes written.</returns>
+    public static int Write(IBufferWriter<byte> output, ClientUpgradeRequest request, string key)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        Check(request, key);
+        var measure = new HeadWriter(default, measureOnly: true);
+        Build(ref measure, request, key);
+        var writer = new HeadWriter(output.GetSpan(measure.Length), measureOnly: false);
+        Build(ref writer, request, key);
+        if (writer.Overflow) throw new InvalidOperationException("The buffer writer returned a span shorter than requested.");
+        output.Advance(writer.Length);
+        return writer.Length;
+    }
+
+    private static void Check(ClientUpgradeRequest request, string key)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(key);
+        if (!WebSocketAccept.IsValidKey(key)) throw new ArgumentException("The key must be base64 of 16 bytes.", nameof(key));
+        if (!ServerHandshake.TrySplitTarget(request.Target ?? "", out _, out _)) throw new ArgumentException("The target must be a path (and query) or an absolute ws/wss/http/https URI, without fragment.", nameof(request));
+        if (string.IsNullOrEmpty(request.Host) || request.Host.AsSpan().ContainsAnyExcept(HttpSyntax.HostChars)) throw new ArgumentException("Invalid Host.", nameof(request));
+        if (request.Origin is not null) HeadWriter.CheckValue(request.Origin, nameof(request));
+        if (request.ExtensionOffer is not null) HeadWriter.CheckValue(request.ExtensionOffer, nameof(request));
+        if (request.Subprotocols is not null)
+        {
+            foreach (string subprotocol in request.Subprotocols)
+            {
+                if (subprotocol is null || !HttpSyntax.IsToken(subprotocol)) throw new ArgumentException("Each subprotocol must be a token.", nameof(request));
+            }
+        }
+        if (request.ExtraHeaders is not null)
+        {
+            foreach (KeyValuePair<string, string> header in request.ExtraHeaders)
+            {
+                HeadWriter.CheckName(header.Key, nameof(request));
+                HeadWriter.CheckValue(header.Value ?? throw new ArgumentException("A header value is null.", nameof(request)), nameof(request));
+            }
+        }
+    }
+
+    private static void Build(ref HeadWriter writer, ClientUpgradeRequest request, string key)
+    {
+        writer.Write("GET "u8);
+        writer.Write(request.Target);
+        writer.Write(" HTTP/1.1\r\n"u8);
+        writer.Header("Host"u8, request.Host);
+        writer.Write("Upgrade: websocket\r\nConnection: Upgrade\r\n"u8);
+        writer.Header("Sec-WebSocket-Key"u8, key);
+        writer.Write("Sec-WebSocket-Version: 13\r\n"u8);
+        if (request.Origin is not null) writer.Header("Origin"u8, request.Origin);
+        if (request.Subprotocols is { Count: > 0 } subprotocols)
+        {
+            writer.Write("Sec-WebSocket-Protocol: "u8);
+            for (int i = 0; i < subprotocols.Count; i++)
+            {
+                if (i > 0) writer.Write(", "u8);
+                writer.Write(subprotocols[i]);
+            }
+            writer.Write("\r\n"u8);
+        }
+        if (!string.IsNullOrEmpty(request.ExtensionOffer)) writer.Header("Sec-WebSocket-Extensions"u8, request.ExtensionOffer);
+        if (request.ExtraHeaders is not null)
+        {
+            foreach (KeyValuePair<string, string> header in request.ExtraHeaders) writer.Header(header.Key, header.Value);
+        }
+        writer.Write("\r\n"u8);
+    }
+}

@@ -1,0 +1,200 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace WsCore.Handshake;
+
+/// <summary>
+/// Client side: reads and validates the server's answer to the upgrade request (RFC 6455 §4.1, from "The client
+/// MUST validate the server's response") from raw bytes fed in any split. Same guarantees as
+/// <see cref="HandshakeRequestReader"/>: no exception for peer data, linear work, bounded memory, and bytes after
+/// the head (the server's first frames) are never consumed.
+/// </summary>
+public sealed class HandshakeResponseReader
+{
+    private readonly HttpHeadBuffer _head;
+    private readonly byte[] _expectedAccept = new byte[WebSocketAccept.AcceptLength];
+    private readonly string[] _offeredSubprotocols;
+    private readonly bool _extensionsOffered;
+    private string _reasonPhrase = "";
+
+    /// <summary>Creates a reader for the answer to a request sent with <paramref name="key"/>.</summary>
+    /// <param name="key">The Sec-WebSocket-Key the request carried.</param>
+    /// <param name="offeredSubprotocols">The subprotocols the request offered; null or empty for none.</param>
+    /// <param name="extensionsOffered">True if the request carried a Sec-WebSocket-Extensions offer. If false, any
+    /// extension in the answer fails the handshake; if true, the answer is left in <see cref="HandshakeResponse.Extensions"/>
+    /// for the extension negotiator to check against the offer.</param>
+    /// <param name="options">Limits; <see cref="HandshakeOptions.Default"/> if null.</param>
+    public HandshakeResponseReader(string key, IReadOnlyList<string>? offeredSubprotocols = null, bool extensionsOffered = false,
+        HandshakeOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (!WebSocketAccept.TryCompute(key, _expectedAccept, out _)) throw new ArgumentException("The key must be ASCII and at most 256 characters.", nameof(key));
+        _offeredSubprotocols = offeredSubprotocols is null ? [] : [.. offeredSubprotocols];
+        _extensionsOffered = extensionsOffered;
+        _head = new HttpHeadBuffer(options ?? HandshakeOptions.Default);
+    }
+
+    /// <summary>Creates a reader for the answer to <paramref name="request"/>, sent with <paramref name="key"/>.</summary>
+    /// <param name="request">The request as written by <see cref="HandshakeRequestWriter"/>.</param>
+    /// <param name="key">The key it was written with.</param>
+    /// <param name="options">Limits; <see cref="HandshakeOptions.Default"/> if null.</param>
+    public HandshakeResponseReader(ClientUpgradeRequest request, string key, HandshakeOptions? options = null)
+        : this(key, request?.Subprotocols, !string.IsNullOrEmpty(request?.ExtensionOffer), options)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+    }
+
+    /// <summary>Where the reader is: <see cref="HandshakeReadStatus.NeedMoreData"/> until done or rejected.</summary>
+    public HandshakeReadStatus Status { get; private set; }
+
+    /// <summary>Why the handshake failed, or <see cref="HandshakeResponseError.None"/>.</summary>
+    public HandshakeResponseError Error { get; private set; }
+
+    /// <summary>The response's status code once the status line was read (e.g. 101, or 401 for a failed handshake); 0 before.</summary>
+    public int StatusCode { get; private set; }
+
+    /// <summary>
+    /// The response once the whole head was read: set when <see cref="Status"/> is <see cref="HandshakeReadStatus.Done"/>, and
+    /// also after a rejection that came after a complete head (e.g. a non-101 status, whose headers such as Location or
+    /// WWW-Authenticate the host may want). Null otherwise.
+    /// </summary>
+    public HandshakeResponse? Response { get; private set; }
+
+    /// <summary>Bytes examined internally so far; at most twice the bytes consumed. Exposed for linear-work tests.</summary>
+    internal long BytesExamined => _head.BytesExamined;
+
+    /// <summary>Feeds the next bytes received from the server.</summary>
+    /// <param name="input">The next bytes (any length, including 0).</param>
+    /// <param name="bytesConsumed">How many bytes of <paramref name="input"/> belong to the response head. Once
+    /// <see cref="HandshakeReadStatus.Done"/>, <c>input[bytesConsumed..]</c> belongs to the frame parser. 0 after a rejection.</param>
+    /// <returns>Need more data, done, or rejected (see <see cref="Error"/>). Calls after done or rejected consume nothing and return the same status.</returns>
+    public HandshakeReadStatus Read(ReadOnlySpan<byte> input, out int bytesConsumed)
+    {
+        bytesConsumed = 0;
+        if (Status != HandshakeReadStatus.NeedMoreData) return Status;
+        while (true)
+        {
+            HeadProgress progress = _head.Append(input.Slice(bytesConsumed), out int consumed);
+            bytesConsumed += consumed;
+            HandshakeResponseError error;
+            switch (progress)
+            {
+                case HeadProgress.NeedMoreData:
+                    return HandshakeReadStatus.NeedMoreData;
+                case HeadProgress.Error:
+                    bytesConsumed = 0;
+                    return Reject(MapHeadError(_head.Error));
+                case HeadProgress.StartLineComplete:
+                    error = ParseStatusLine(_head.StartLine);
+                    if (error != HandshakeResponseError.None)
+                    {
+                        bytesConsumed = 0;
+                        return Reject(error);
+                    }
+                    break;
+                case HeadProgress.Complete:
+                    error = Finish();
+                    if (error != HandshakeResponseError.None)
+                    {
+                        bytesConsumed = 0;
+                        return Reject(error);
+                    }
+                    Status = HandshakeReadStatus.Done;
+                    return Status;
+            }
+        }
+    }
+
+    private HandshakeReadStatus Reject(HandshakeResponseError error)
+    {
+        Error = error;
+        Status = HandshakeReadStatus.Rejected;
+        return Status;
+    }
+
+    private HandshakeResponseError ParseStatusLine(ReadOnlySpan<byte> line)
+    {
+        // HTTP-version SP 3DIGIT SP reason-phrase (RFC 9112 §4); a missing " reason" is tolerated.
+        if (line.Length < 12 || line[8] != (byte)' ') return HandshakeResponseError.InvalidStatusLine;
+        ReadOnlySpan<byte> version = line.Slice(0, 8);
+        if (version.ContainsAnyExcept(HttpSyntax.VisibleAsciiBytes)) return HandshakeResponseError.InvalidStatusLine;
+        Span<char> versionChars = stackalloc char[8];
+        for (int i = 0; i < 8; i++) versionChars[i] = (char)version[i];
+        if (!HttpSyntax.TryParseVersion(versionChars, out int major, out int minor)) return HandshakeResponseError.InvalidStatusLine;
+        ReadOnlySpan<byte> code = line.Slice(9, 3);
+        if (!char.IsAsciiDigit((char)code[0]) || !char.IsAsciiDigit((char)code[1]) || !char.IsAsciiDigit((char)code[2])) return HandshakeResponseError.InvalidStatusLine;
+        ReadOnlySpan<byte> reason = default;
+        if (line.Length > 12)
+        {
+            if (line[12] != (byte)' ') return HandshakeResponseError.InvalidStatusLine;
+            reason = line.Slice(13);
+            if (reason.ContainsAnyExcept(HttpSyntax.FieldValueBytes)) return HandshakeResponseError.InvalidStatusLine;
+        }
+        if (!HttpSyntax.IsUpgradableVersion(major, minor)) return HandshakeResponseError.UnsupportedHttpVersion;
+        StatusCode = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
+        _reasonPhrase = reason.IsEmpty ? "" : reason.SequenceEqual("Switching Protocols"u8) ? "Switching Protocols" : Encoding.Latin1.GetString(reason);
+        return HandshakeResponseError.None;
+    }
+
+    private HandshakeResponseError Finish()
+    {
+        HttpHeaderStore headers = _head.Snapshot();
+        if (StatusCode != 101)
+        {
+            Response = new HandshakeResponse(StatusCode, _reasonPhrase, null, headers.Joined("Sec-WebSocket-Extensions"u8), headers);
+            return HandshakeResponseError.UnexpectedStatusCode;
+        }
+        string? upgrade = headers.Joined("Upgrade"u8);
+        if (upgrade is null || !HttpSyntax.TrimOws(upgrade).Equals("websocket", StringComparison.OrdinalIgnoreCase)) return HandshakeResponseError.MissingUpgradeWebSocket;
+        string? connection = headers.Joined("Connection"u8);
+        if (connection is null || !HttpSyntax.ListContainsIgnoreCase(connection, "Upgrade")) return HandshakeResponseError.MissingConnectionUpgrade;
+
+        int acceptLine = -1;
+        for (int i = 0; i < headers.Count; i++)
+        {
+            if (!HttpSyntax.NameEquals(headers.NameBytes(i), "Sec-WebSocket-Accept"u8)) continue;
+            if (acceptLine >= 0) return HandshakeResponseError.MissingAccept;
+            acceptLine = i;
+        }
+        if (acceptLine < 0) return HandshakeResponseError.MissingAccept;
+        ReadOnlySpan<byte> accept = headers.ValueBytes(acceptLine);
+        if (accept.Length != WebSocketAccept.AcceptLength || !CryptographicOperations.FixedTimeEquals(accept, _expectedAccept)) return HandshakeResponseError.AcceptMismatch;
+
+        string? subprotocol = null;
+        int protocolLines = headers.CountOf("Sec-WebSocket-Protocol"u8);
+        if (protocolLines > 1) return HandshakeResponseError.SubprotocolNotOffered;
+        if (protocolLines == 1)
+        {
+            string chosen = headers.Joined("Sec-WebSocket-Protocol"u8)!;
+            foreach (string offered in _offeredSubprotocols)
+            {
+                if (string.Equals(offered, chosen, StringComparison.Ordinal)) subprotocol = offered;
+            }
+            if (subprotocol is null) return HandshakeResponseError.SubprotocolNotOffered;
+        }
+
+        string? extensions = headers.Joined("Sec-WebSocket-Extensions"u8);
+        if (extensions is not null && !_extensionsOffered)
+        {
+            var elements = new HttpSyntax.ListEnumerator(extensions);
+            if (elements.MoveNext()) return HandshakeResponseError.ExtensionNotOffered;
+        }
+        Response = new HandshakeResponse(StatusCode, _reasonPhrase, subprotocol, extensions, headers);
+        return HandshakeResponseError.None;
+    }
+
+    private static HandshakeResponseError MapHeadError(HeadError error) => error switch
+    {
+        HeadError.InvalidLineEnding => HandshakeResponseError.InvalidLineEnding,
+        HeadError.StartLineTooLong => HandshakeResponseError.StatusLineTooLong,
+        HeadError.HeaderLineTooLong => HandshakeResponseError.HeaderLineTooLong,
+        HeadError.HeadTooLarge => HandshakeResponseError.HeadersTooLarge,
+        HeadError.TooManyHeaders => HandshakeResponseError.TooManyHeaders,
+        HeadError.ObsoleteLineFolding => HandshakeResponseError.ObsoleteLineFolding,
+        HeadError.MissingColon => HandshakeResponseError.MissingColon,
+        HeadError.WhitespaceBeforeColon => HandshakeResponseError.WhitespaceBeforeColon,
+        HeadError.InvalidHeaderName => HandshakeResponseError.InvalidHeaderName,
+        HeadError.InvalidHeaderValue => HandshakeResponseError.InvalidHeaderValue,
+        _ => HandshakeResponseError.InvalidStatusLine,
+    };
+}

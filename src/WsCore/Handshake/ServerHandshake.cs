@@ -1,0 +1,124 @@
+namespace WsCore.Handshake;
+
+/// <summary>
+/// Server-side validation of an upgrade request (RFC 6455 §4.2.1) from already-parsed parts, for hosts with their
+/// own HTTP parser. <see cref="HandshakeRequestReader"/> applies exactly these rules after reading raw bytes.
+/// </summary>
+public static class ServerHandshake
+{
+    /// <summary>
+    /// Validates an upgrade request. Never throws for any field values.
+    /// </summary>
+    /// <param name="fields">The request's method, version, target and header values.</param>
+    /// <param name="request">The validated request when the result is <see cref="HandshakeRequestError.None"/>, otherwise null.</param>
+    /// <returns><see cref="HandshakeRequestError.None"/>, or why to reject (see <see cref="HandshakeRequestErrors"/> for the status).</returns>
+    public static HandshakeRequestError Validate(in UpgradeRequestFields fields, out HandshakeRequest? request)
+    {
+        request = null;
+        if (fields.Method is null || fields.Protocol is null || fields.Target is null) return HandshakeRequestError.InvalidRequestLine;
+        HandshakeRequestError error = ValidateRequestLine(fields.Method, fields.Protocol, fields.Target, out string path, out string query);
+        if (error != HandshakeRequestError.None) return error;
+        return ValidateHeaders(in fields, path, query, null, out request);
+    }
+
+    /// <summary>Method, version and target rules; the first checks a server can make.</summary>
+    internal static HandshakeRequestError ValidateRequestLine(string method, string protocol, string target, out string path, out string query)
+    {
+        path = query = "";
+        if (!HttpSyntax.IsToken(method)) return HandshakeRequestError.InvalidRequestLine;
+        if (!HttpSyntax.TryParseVersion(protocol, out int major, out int minor)) return HandshakeRequestError.InvalidRequestLine;
+        if (!string.Equals(method, "GET", StringComparison.Ordinal)) return HandshakeRequestError.MethodNotAllowed;
+        if (!HttpSyntax.IsUpgradableVersion(major, minor)) return HandshakeRequestError.UnsupportedHttpVersion;
+        return TrySplitTarget(target, out path, out query) ? HandshakeRequestError.None : HandshakeRequestError.InvalidRequestTarget;
+    }
+
+    /// <summary>
+    /// Splits an origin-form (<c>/path?query</c>) or ws/wss/http/https absolute-form target into path and query.
+    /// Fragments (<c>#</c>) are refused (RFC 6455 §3), and so is anything but visible ASCII.
+    /// </summary>
+    internal static bool TrySplitTarget(string target, out string path, out string query)
+    {
+        path = query = "";
+        ReadOnlySpan<char> t = target;
+        if (t.IsEmpty || t.ContainsAnyExceptInRange('!', '~') || t.Contains('#')) return false;
+        int pathStart;
+        if (t[0] == '/')
+        {
+            pathStart = 0;
+        }
+        else
+        {
+            int schemeEnd = t.IndexOf("://", StringComparison.Ordinal);
+            if (schemeEnd < 0) return false;
+            ReadOnlySpan<char> scheme = t.Slice(0, schemeEnd);
+            if (!scheme.Equals("ws", StringComparison.OrdinalIgnoreCase) && !scheme.Equals("wss", StringComparison.OrdinalIgnoreCase) &&
+                !scheme.Equals("http", StringComparison.OrdinalIgnoreCase) && !scheme.Equals("https", StringComparison.OrdinalIgnoreCase))
+            {
+                return false;
+            }
+            int authorityStart = schemeEnd + 3;
+            int authorityLength = t.Slice(authorityStart).IndexOfAny('/', '?');
+            if (authorityLength < 0) authorityLength = t.Length - authorityStart;
+            if (authorityLength == 0) return false;
+            pathStart = authorityStart + authorityLength;
+        }
+        int queryStart = t.Slice(pathStart).IndexOf('?');
+        if (queryStart < 0)
+        {
+            path = pathStart == t.Length ? "/" : pathStart == 0 ? target : target.Substring(pathStart);
+        }
+        else
+        {
+            queryStart += pathStart;
+            path = queryStart == pathStart ? "/" : target.Substring(pathStart, queryStart - pathStart);
+            query = target.Substring(queryStart);
+        }
+        return true;
+    }
+
+    /// <summary>The header rules of RFC 6455 §4.2.1 (request line already validated).</summary>
+    internal static HandshakeRequestError ValidateHeaders(in UpgradeRequestFields fields, string path, string query,
+        HttpHeaderStore? headers, out HandshakeRequest? request)
+    {
+        request = null;
+        string? host = fields.Host is null ? null : HttpSyntax.TrimOws(fields.Host).ToString();
+        if (string.IsNullOrEmpty(host) || host.AsSpan().ContainsAnyExcept(HttpSyntax.HostChars)) return HandshakeRequestError.InvalidHost;
+        if (fields.Upgrade is null || !HttpSyntax.ListContainsIgnoreCase(fields.Upgrade, "websocket")) return HandshakeRequestError.MissingUpgradeWebSocket;
+        if (fields.Connection is null || !HttpSyntax.ListContainsIgnoreCase(fields.Connection, "Upgrade")) return HandshakeRequestError.MissingConnectionUpgrade;
+        if (fields.TransferEncoding is not null) return HandshakeRequestError.RequestBodyNotAllowed;
+        if (fields.ContentLength is not null && !HttpSyntax.TrimOws(fields.ContentLength).SequenceEqual("0")) return HandshakeRequestError.RequestBodyNotAllowed;
+        ReadOnlySpan<char> version = fields.SecWebSocketVersion is null ? default : HttpSyntax.TrimOws(fields.SecWebSocketVersion);
+        if (!version.SequenceEqual("13")) return HandshakeRequestError.UnsupportedWebSocketVersion;
+        string? key = fields.SecWebSocketKey is null ? null : HttpSyntax.TrimOws(fields.SecWebSocketKey).ToString();
+        if (key is null || !WebSocketAccept.IsValidKey(key)) return HandshakeRequestError.InvalidKey;
+
+        string? origin = null;
+        if (fields.Origin is not null)
+        {
+            origin = HttpSyntax.TrimOws(fields.Origin).ToString();
+            if (origin.Length == 0 || origin.AsSpan().ContainsAnyExceptInRange('!', '~') || origin.Contains(',')) return HandshakeRequestError.InvalidOrigin;
+        }
+
+        string[] subprotocols = [];
+        if (fields.SecWebSocketProtocol is not null)
+        {
+            int count = 0;
+            var elements = new HttpSyntax.ListEnumerator(fields.SecWebSocketProtocol);
+            while (elements.MoveNext())
+            {
+                if (!HttpSyntax.IsToken(elements.Current)) return HandshakeRequestError.InvalidSubprotocolList;
+                count++;
+            }
+            if (count > 0)
+            {
+                subprotocols = new string[count];
+                elements = new HttpSyntax.ListEnumerator(fields.SecWebSocketProtocol);
+                for (int i = 0; elements.MoveNext(); i++) subprotocols[i] = elements.Current.ToString();
+            }
+        }
+
+        request = new HandshakeRequest(fields.Method!, fields.Protocol!, fields.Target!, path, query, host, origin, key, subprotocols,
+            fields.SecWebSocketExtensions, headers);
+        return HandshakeRequestError.None;
+    }
+}

@@ -1,0 +1,385 @@
+using System.IO.Pipelines;
+using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
+using System.Text;
+using WsCore.Closing;
+using WsCore.Pipelines;
+using WsCore.Protocol;
+using NetWebSocketState = System.Net.WebSockets.WebSocketState;
+
+namespace WsCore.Interop;
+
+/// <summary>
+/// A <see cref="WebSocket"/> over a WsCore <see cref="WebSocketConnection"/>, for code written against
+/// System.Net.WebSockets. It behaves like the runtime's managed WebSocket (<c>WebSocket.CreateFromStream</c>): the same
+/// state transitions, receive results, close status reporting and exceptions for misuse. Like it, it leaves the reply
+/// to the peer's close frame to the application (the state stays <see cref="NetWebSocketState.CloseReceived"/> until
+/// <see cref="CloseOutputAsync"/> or <see cref="CloseAsync"/>).
+/// </summary>
+/// <remarks>
+/// One receive and one send may run at the same time. Cancelling a receive or a send aborts the WebSocket, as the
+/// runtime's implementation does. An empty close status (<see cref="WebSocketCloseStatus.Empty"/>) is sent
+/// as a close frame without a body (RFC 6455 §5.5.1), never as the reserved code 1005. Differences from it: close codes that RFC 6455 forbids on the wire (1004, 1016-2999,
+/// 5000+) are refused with an <see cref="ArgumentException"/>; the protocol limits of
+/// <see cref="WebSocketProtocolOptions"/> (frame and message size, UTF-8 checks) apply to received data.
+/// </remarks>
+public sealed class WsCoreWebSocket : WebSocket
+{
+    private static readonly NetWebSocketState[] s_validSendStates = [NetWebSocketState.Open, NetWebSocketState.CloseReceived];
+    private static readonly NetWebSocketState[] s_validReceiveStates = [NetWebSocketState.Open, NetWebSocketState.CloseSent];
+    private static readonly NetWebSocketState[] s_validCloseOutputStates = [NetWebSocketState.Open, NetWebSocketState.CloseReceived];
+    private static readonly NetWebSocketState[] s_validCloseStates = [NetWebSocketState.Open, NetWebSocketState.CloseReceived, NetWebSocketState.CloseSent];
+
+    private readonly WebSocketConnection _connection;
+    private readonly string? _subProtocol;
+    private readonly Lock _stateLock = new();
+    private readonly SemaphoreSlim _receiveMutex = new(1, 1);
+    private volatile NetWebSocketState _state = NetWebSocketState.Open;
+    private bool _disposed;
+    private bool _sentCloseFrame;
+    private bool _receivedCloseFrame;
+    private WebSocketCloseStatus? _closeStatus;
+    private string? _closeStatusDescription;
+    private bool _lastSendWasFragment;
+    private MessageType _fragmentType;
+
+    /// <summary>Creates a WebSocket over a transport whose opening handshake is done.</summary>
+    /// <param name="transport">The transport.</param>
+    /// <param name="role">This endpoint's role.</param>
+    /// <param name="subProtocol">The subprotocol the handshake agreed on, or null.</param>
+    /// <param name="options">Connection options; the peer's close frame is never answered automatically, whatever <see cref="WebSocketProtocolOptions.AutoCloseReply"/> says.</param>
+    public WsCoreWebSocket(IDuplexPipe transport, WebSocketRole role, string? subProtocol = null, WebSocketConnectionOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        _connection = new WebSocketConnection(transport, role, WithoutAutoCloseReply(options ?? WebSocketConnectionOptions.Default));
+        _subProtocol = subProtocol;
+    }
+
+    /// <summary>Creates a WebSocket over a connected stream whose opening handshake is done; disposing the WebSocket disposes the stream.</summary>
+    /// <param name="stream">A readable and writable stream.</param>
+    /// <param name="role">This endpoint's role.</param>
+    /// <param name="subProtocol">The subprotocol the handshake agreed on, or null.</param>
+    /// <param name="options">Connection options, as for the <see cref="IDuplexPipe"/> constructor.</param>
+    public WsCoreWebSocket(Stream stream, WebSocketRole role, string? subProtocol = null, WebSocketConnectionOptions? options = null)
+        : this(new StreamDuplexPipe(stream), role, subProtocol, options)
+    {
+    }
+
+    /// <summary>The WsCore connection underneath (protocol state, violation, timeouts).</summary>
+    public WebSocketConnection Connection => _connection;
+
+    /// <inheritdoc/>
+    public override WebSocketCloseStatus? CloseStatus => _closeStatus;
+
+    /// <inheritdoc/>
+    public override string? CloseStatusDescription => _closeStatusDescription;
+
+    /// <inheritdoc/>
+    public override NetWebSocketState State => _state;
+
+    /// <inheritdoc/>
+    public override string? SubProtocol => _subProtocol;
+
+    private static WebSocketConnectionOptions WithoutAutoCloseReply(WebSocketConnectionOptions o)
+        => o.Protocol.AutoCloseReply ? o with { Protocol = o.Protocol with { AutoCloseReply = false } } : o;
+
+    // ---- Sending ----
+
+    /// <inheritdoc/>
+    public override Task SendAsync(ArraySegment<byte> buffer, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken)
+    {
+        ValidateMessageType(messageType);
+        if (buffer.Array is null) throw new ArgumentNullException(nameof(buffer));
+        return SendAsync(buffer.AsMemory(), messageType, endOfMessage ? WebSocketMessageFlags.EndOfMessage : default, cancellationToken).AsTask();
+    }
+
+    /// <inheritdoc/>
+    public override ValueTask SendAsync(ReadOnlyMemory<byte> buffer, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken) =>
+        SendAsync(buffer, messageType, endOfMessage ? WebSocketMessageFlags.EndOfMessage : default, cancellationToken);
+
+    /// <inheritdoc/>
+    public override ValueTask SendAsync(ReadOnlyMemory<byte> buffer, WebSocketMessageType messageType, WebSocketMessageFlags messageFlags, CancellationToken cancellationToken = default)
+    {
+        ValidateMessageType(messageType);
+        try
+        {
+            ThrowIfInvalidState(s_validSendStates);
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException(e);
+        }
+        bool endOfMessage = (messageFlags & WebSocketMessageFlags.EndOfMessage) != 0;
+        MessageType type = _lastSendWasFragment ? _fragmentType : messageType == WebSocketMessageType.Text ? MessageType.Text : MessageType.Binary;
+        _fragmentType = type;
+        _lastSendWasFragment = !endOfMessage;
+        return SendCoreAsync(buffer, type, endOfMessage, cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SendCoreAsync(ReadOnlyMemory<byte> buffer, MessageType type, bool endOfMessage, CancellationToken cancellationToken)
+    {
+        SendStatus status;
+        using (cancellationToken.UnsafeRegister(static s => ((WsCoreWebSocket)s!).Abort(), this))
+        {
+            status = await _connection.SendAsync(buffer, type, endOfMessage, cancellationToken).ConfigureAwait(false);
+        }
+        if (status == SendStatus.Done) return;
+        if (status == SendStatus.BufferFull)
+            throw new WebSocketException(WebSocketError.Faulted, "The outbound buffer is full: the peer does not read fast enough (see WebSocketConnectionOptions.BackpressurePolicy).");
+        if (_state == NetWebSocketState.Aborted || cancellationToken.IsCancellationRequested) throw new OperationCanceledException(cancellationToken);
+        ObjectDisposedException.ThrowIf(_disposed, typeof(WebSocket));
+        throw new WebSocketException(WebSocketError.ConnectionClosedPrematurely);
+    }
+
+    private static void ValidateMessageType(WebSocketMessageType messageType)
+    {
+        if (messageType != WebSocketMessageType.Text && messageType != WebSocketMessageType.Binary)
+        {
+            throw new ArgumentException("The message type 'Close' is not allowed for 'SendAsync'. Use 'Binary' or 'Text', or 'CloseOutputAsync' to close.", nameof(messageType));
+        }
+    }
+
+    // ---- Receiving ----
+
+    /// <inheritdoc/>
+    public override Task<WebSocketReceiveResult> ReceiveAsync(ArraySegment<byte> buffer, CancellationToken cancellationToken)
+    {
+        if (buffer.Array is null) throw new ArgumentNullException(nameof(buffer));
+        try
+        {
+            ThrowIfInvalidState(s_validReceiveStates);
+        }
+        catch (Exception e)
+        {
+            return Task.FromException<WebSocketReceiveResult>(e);
+        }
+        return ReceiveArraySegmentAsync(buffer, cancellationToken);
+    }
+
+    private async Task<WebSocketReceiveResult> ReceiveArraySegmentAsync(ArraySegment<byte> buffer, CancellationToken cancellationToken)
+    {
+        ValueWebSocketReceiveResult r = await ReceiveCoreAsync(buffer.AsMemory(), cancellationToken).ConfigureAwait(false);
+        return new WebSocketReceiveResult(r.Count, r.MessageType, r.EndOfMessage, _closeStatus, _closeStatusDescription);
+    }
+
+    /// <inheritdoc/>
+    public override ValueTask<ValueWebSocketReceiveResult> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            ThrowIfInvalidState(s_validReceiveStates);
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException<ValueWebSocketReceiveResult>(e);
+        }
+        return ReceiveCoreAsync(buffer, cancellationToken);
+    }
+
+    /// <param name="buffer">Where message data goes.</param>
+    /// <param name="cancellationToken">Aborts the WebSocket when it fires.</param>
+    /// <param name="forClose">
+    /// For <see cref="CloseAsync"/>: once the receive lock is held, return at once if the peer's close already arrived
+    /// (an application receive that ran concurrently may have consumed it).
+    /// </param>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ValueWebSocketReceiveResult> ReceiveCoreAsync(Memory<byte> buffer, CancellationToken cancellationToken, bool forClose = false)
+    {
+        CancellationTokenRegistration registration = cancellationToken.UnsafeRegister(static s => ((WsCoreWebSocket)s!).Abort(), this);
+        try
+        {
+            await _receiveMutex.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (forClose && _receivedCloseFrame) return new ValueWebSocketReceiveResult(0, WebSocketMessageType.Close, true);
+                ObjectDisposedException.ThrowIf(_disposed, typeof(WebSocket));
+                ConnectionReceiveResult r = await _connection.ReceiveAsync(buffer, cancellationToken).ConfigureAwait(false);
+                switch (r.Kind)
+                {
+                    case ConnectionReceiveKind.MessageData:
+                        return new ValueWebSocketReceiveResult(r.Count, r.MessageType == MessageType.Text ? WebSocketMessageType.Text : WebSocketMessageType.Binary, r.EndOfMessage);
+                    case ConnectionReceiveKind.Close:
+                        OnCloseReceived(r.CloseCode);
+                        return new ValueWebSocketReceiveResult(0, WebSocketMessageType.Close, true);
+                    case ConnectionReceiveKind.ProtocolError:
+                        lock (_stateLock) _sentCloseFrame = true; // the engine sent the close frame that fails the connection
+                        throw new WebSocketException(WebSocketError.Faulted, ProtocolViolations.GetDescription(_connection.Protocol.Violation));
+                    default: // Aborted
+                        if (_state == NetWebSocketState.Aborted) throw new OperationCanceledException(nameof(NetWebSocketState.Aborted), new WebSocketException(WebSocketError.ConnectionClosedPrematurely));
+                        ObjectDisposedException.ThrowIf(_disposed, typeof(WebSocket));
+                        throw new WebSocketException(WebSocketError.ConnectionClosedPrematurely);
+                }
+            }
+            finally
+            {
+                _receiveMutex.Release();
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            if (_state == NetWebSocketState.Aborted) throw new OperationCanceledException(nameof(NetWebSocketState.Aborted), e);
+            OnAborted();
+            if (e is WebSocketException) throw;
+            throw new WebSocketException(WebSocketError.ConnectionClosedPrematurely, e);
+        }
+        finally
+        {
+            registration.Dispose();
+        }
+    }
+
+    private void OnCloseReceived(ushort code)
+    {
+        string description = Encoding.UTF8.GetString(_connection.Protocol.PeerCloseReason);
+        lock (_stateLock)
+        {
+            _receivedCloseFrame = true;
+            // Like the runtime's implementation, a close frame without a code reports NormalClosure.
+            _closeStatus = code == CloseCodes.NoStatusReceived ? WebSocketCloseStatus.NormalClosure : (WebSocketCloseStatus)code;
+            _closeStatusDescription = description;
+            if (_sentCloseFrame && _state < NetWebSocketState.Closed) _state = NetWebSocketState.Closed;
+            else if (_state < NetWebSocketState.CloseReceived) _state = NetWebSocketState.CloseReceived;
+        }
+    }
+
+    // ---- Closing ----
+
+    /// <inheritdoc/>
+    public override Task CloseOutputAsync(WebSocketCloseStatus closeStatus, string? statusDescription, CancellationToken cancellationToken)
+    {
+        ValidateCloseStatus(closeStatus, statusDescription);
+        return CloseOutputCoreAsync(closeStatus, statusDescription, cancellationToken);
+    }
+
+    private async Task CloseOutputCoreAsync(WebSocketCloseStatus closeStatus, string? statusDescription, CancellationToken cancellationToken)
+    {
+        ThrowIfInvalidState(s_validCloseOutputStates);
+        await SendCloseFrameAsync(closeStatus, statusDescription, cancellationToken).ConfigureAwait(false);
+        lock (_stateLock)
+        {
+            if (_receivedCloseFrame) DisposeCore();
+        }
+    }
+
+    /// <inheritdoc/>
+    public override Task CloseAsync(WebSocketCloseStatus closeStatus, string? statusDescription, CancellationToken cancellationToken)
+    {
+        ValidateCloseStatus(closeStatus, statusDescription);
+        try
+        {
+            ThrowIfInvalidState(s_validCloseStates);
+        }
+        catch (Exception e)
+        {
+            return Task.FromException(e);
+        }
+        return CloseCoreAsync(closeStatus, statusDescription, cancellationToken);
+    }
+
+    private async Task CloseCoreAsync(WebSocketCloseStatus closeStatus, string? statusDescription, CancellationToken cancellationToken)
+    {
+        if (!_sentCloseFrame) await SendCloseFrameAsync(closeStatus, statusDescription, cancellationToken).ConfigureAwait(false);
+        if (_state == NetWebSocketState.CloseSent)
+        {
+            byte[] scratch = new byte[256];
+            while (!_receivedCloseFrame)
+            {
+                await ReceiveCoreAsync(scratch, cancellationToken, forClose: true).ConfigureAwait(false);
+            }
+        }
+        lock (_stateLock) DisposeCore();
+    }
+
+    private async ValueTask SendCloseFrameAsync(WebSocketCloseStatus closeStatus, string? statusDescription, CancellationToken cancellationToken)
+    {
+        byte[] reason = string.IsNullOrEmpty(statusDescription) ? [] : Encoding.UTF8.GetBytes(statusDescription);
+        SendStatus status;
+        using (cancellationToken.UnsafeRegister(static s => ((WsCoreWebSocket)s!).Abort(), this))
+        {
+            // WebSocketCloseStatus.Empty is a close frame without a body (§5.5.1), never the reserved code 1005 on the wire.
+            status = closeStatus == WebSocketCloseStatus.Empty
+                ? await _connection.CloseOutputAsync(cancellationToken).ConfigureAwait(false)
+                : await _connection.CloseOutputAsync((ushort)closeStatus, reason, cancellationToken).ConfigureAwait(false);
+        }
+        if (status != SendStatus.Done)
+        {
+            if (_state == NetWebSocketState.Aborted) throw new OperationCanceledException(cancellationToken);
+            ObjectDisposedException.ThrowIf(_disposed, typeof(WebSocket));
+            throw new WebSocketException(WebSocketError.ConnectionClosedPrematurely);
+        }
+        lock (_stateLock)
+        {
+            _sentCloseFrame = true;
+            if (_receivedCloseFrame && _state < NetWebSocketState.Closed) _state = NetWebSocketState.Closed;
+            else if (_state < NetWebSocketState.CloseSent) _state = NetWebSocketState.CloseSent;
+        }
+    }
+
+    private static void ValidateCloseStatus(WebSocketCloseStatus closeStatus, string? statusDescription)
+    {
+        if (closeStatus == WebSocketCloseStatus.Empty)
+        {
+            if (!string.IsNullOrEmpty(statusDescription))
+                throw new ArgumentException("The close status 'Empty' must not come with a description.", nameof(statusDescription));
+        }
+        else if (!CloseCodes.IsValidToSend((int)closeStatus))
+        {
+            throw new ArgumentException($"The close status code '{(int)closeStatus}' may not be sent (RFC 6455 §7.4).", nameof(closeStatus));
+        }
+        if (!string.IsNullOrEmpty(statusDescription) && Encoding.UTF8.GetByteCount(statusDescription) > ClosePayload.MaxReasonLength)
+        {
+            throw new ArgumentException($"The close description must be at most {ClosePayload.MaxReasonLength} bytes of UTF-8.", nameof(statusDescription));
+        }
+    }
+
+    // ---- Abort and dispose ----
+
+    /// <inheritdoc/>
+    public override void Abort()
+    {
+        OnAborted();
+        Dispose();
+    }
+
+    private void OnAborted()
+    {
+        lock (_stateLock)
+        {
+            NetWebSocketState state = _state;
+            if (state != NetWebSocketState.Closed && state != NetWebSocketState.Aborted) _state = NetWebSocketState.Aborted;
+        }
+    }
+
+    /// <inheritdoc/>
+    public override void Dispose()
+    {
+        lock (_stateLock) DisposeCore();
+    }
+
+    private void DisposeCore()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _connection.Abort();
+        if (_state < NetWebSocketState.Aborted) _state = NetWebSocketState.Closed;
+    }
+
+    private void ThrowIfInvalidState(NetWebSocketState[] validStates)
+    {
+        NetWebSocketState state = _state;
+        if (Array.IndexOf(validStates, state) < 0)
+        {
+            throw new WebSocketException(WebSocketError.InvalidState,
+                $"The WebSocket is in an invalid state ('{state}') for this operation. Valid states are: '{string.Join(", ", validStates)}'");
+        }
+        ObjectDisposedException.ThrowIf(_disposed, typeof(WebSocket));
+    }
+
+    /// <summary>An <see cref="IDuplexPipe"/> over a stream; completing both sides disposes the stream.</summary>
+    private sealed class StreamDuplexPipe(Stream stream) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = PipeReader.Create(stream ?? throw new ArgumentNullException(nameof(stream)));
+        public PipeWriter Output { get; } = PipeWriter.Create(stream);
+    }
+}

@@ -1,0 +1,136 @@
+using System.IO.Pipelines;
+using System.Net.Sockets;
+
+namespace WsCore.Pipelines;
+
+/// <summary>
+/// An <see cref="IDuplexPipe"/> over a connected <see cref="Socket"/>: one loop moves received bytes into
+/// <see cref="Input"/>, another sends what is written to <see cref="Output"/>. Both pipes are bounded by their
+/// <see cref="PipeOptions"/> pause thresholds, so neither a fast peer nor a peer that stops reading grows memory
+/// without bound. Completing <see cref="Output"/> closes the connection gracefully: everything written is sent, the
+/// sending side is shut down (FIN), and bytes the peer still sends are read and discarded until it closes too or the
+/// linger timeout passes. Closing a socket with unread input would make the kernel reset the connection, and a reset
+/// can destroy data the peer has not read yet, such as the close frame that was just sent.
+/// </summary>
+public sealed class SocketDuplexPipe : IDuplexPipe, IAsyncDisposable
+{
+    private const int MinimumReceiveSize = 4096;
+
+    private readonly Socket _socket;
+    private readonly Pipe _inputPipe;
+    private readonly Pipe _outputPipe;
+    private readonly Task _receiving;
+    private readonly Task _sending;
+    private readonly TimeSpan _lingerTimeout;
+    private int _closed;
+
+    /// <summary>Starts moving bytes between the socket and the pipes.</summary>
+    /// <param name="socket">A connected stream socket; this object owns it from now on.</param>
+    /// <param name="inputOptions">Options of the receive pipe (pause threshold bounds the bytes read ahead).</param>
+    /// <param name="outputOptions">Options of the send pipe (pause threshold is the send backpressure point).</param>
+    /// <param name="lingerTimeout">How long, after the output is complete, to wait for the peer to close its side; default 2 s.</param>
+    public SocketDuplexPipe(Socket socket, PipeOptions? inputOptions = null, PipeOptions? outputOptions = null, TimeSpan? lingerTimeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        _socket = socket;
+        _lingerTimeout = lingerTimeout ?? TimeSpan.FromSeconds(2);
+        _socket.NoDelay = true;
+        _inputPipe = new Pipe(inputOptions ?? PipeOptions.Default);
+        _outputPipe = new Pipe(outputOptions ?? PipeOptions.Default);
+        _receiving = ReceiveLoopAsync();
+        _sending = SendLoopAsync();
+    }
+
+    /// <summary>Bytes received from the peer.</summary>
+    public PipeReader Input => _inputPipe.Reader;
+
+    /// <summary>Bytes to send to the peer; complete it to close the connection.</summary>
+    public PipeWriter Output => _outputPipe.Writer;
+
+    /// <summary>The socket.</summary>
+    public Socket Socket => _socket;
+
+    /// <summary>Completes when both loops have ended and the socket is closed.</summary>
+    public Task Completion => Task.WhenAll(_receiving, _sending);
+
+    private async Task ReceiveLoopAsync()
+    {
+        await Task.Yield();
+        PipeWriter writer = _inputPipe.Writer;
+        Exception? error = null;
+        try
+        {
+            while (true)
+            {
+                Memory<byte> memory = writer.GetMemory(MinimumReceiveSize);
+                int received = await _socket.ReceiveAsync(memory, SocketFlags.None).ConfigureAwait(false);
+                if (received == 0) break;
+                writer.Advance(received);
+                FlushResult flush = await writer.FlushAsync().ConfigureAwait(false);
+                if (flush.IsCompleted || flush.IsCanceled)
+                {
+                    await DrainAsync().ConfigureAwait(false);
+                    break;
+                }
+            }
+        }
+        catch (SocketException) { }
+        catch (ObjectDisposedException) { }
+        catch (Exception e) { error = e; }
+        await writer.CompleteAsync(error).ConfigureAwait(false);
+    }
+
+    private async Task SendLoopAsync()
+    {
+        await Task.Yield();
+        PipeReader reader = _outputPipe.Reader;
+        try
+        {
+            while (true)
+            {
+                ReadResult read = await reader.ReadAsync().ConfigureAwait(false);
+                foreach (ReadOnlyMemory<byte> segment in read.Buffer)
+                {
+                    ReadOnlyMemory<byte> remaining = segment;
+                    while (!remaining.IsEmpty)
+                    {
+                        int sent = await _socket.SendAsync(remaining, SocketFlags.None).ConfigureAwait(false);
+                        remaining = remaining.Slice(sent);
+                    }
+                }
+                reader.AdvanceTo(read.Buffer.End);
+                if (read.IsCompleted || read.IsCanceled) break;
+            }
+        }
+        catch (SocketException) { }
+        catch (ObjectDisposedException) { }
+        await reader.CompleteAsync().ConfigureAwait(false);
+        try { _socket.Shutdown(SocketShutdown.Send); } catch (SocketException) { } catch (ObjectDisposedException) { }
+        await Task.WhenAny(_receiving ?? Task.CompletedTask, Task.Delay(_lingerTimeout)).ConfigureAwait(false);
+        Close();
+    }
+
+    /// <summary>The reader is gone: read and discard until the peer closes (or the socket is closed by the linger timeout).</summary>
+    private async Task DrainAsync()
+    {
+        byte[] scratch = new byte[1024];
+        while (await _socket.ReceiveAsync(scratch, SocketFlags.None).ConfigureAwait(false) > 0)
+        {
+        }
+    }
+
+    private void Close()
+    {
+        if (Interlocked.Exchange(ref _closed, 1) != 0) return;
+        try { _socket.Shutdown(SocketShutdown.Both); } catch (SocketException) { } catch (ObjectDisposedException) { }
+        _socket.Dispose();
+    }
+
+    /// <summary>Closes the socket at once and waits for both loops to end.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        Close();
+        _outputPipe.Reader.CancelPendingRead();
+        try { await Completion.ConfigureAwait(false); } catch (Exception) { }
+    }
+}

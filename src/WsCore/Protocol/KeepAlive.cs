@@ -1,0 +1,155 @@
+namespace WsCore.Protocol;
+
+/// <summary>What <see cref="KeepAlive.OnTimer"/> asks the caller to do.</summary>
+public enum KeepAliveAction
+{
+    /// <summary>Nothing is due; wait until <see cref="KeepAlive.NextDeadline"/>.</summary>
+    None,
+    /// <summary>The connection was idle for the keep-alive interval: send a ping (the peer must answer it, §5.5.2).</summary>
+    SendPing,
+    /// <summary>Nothing arrived from the peer within the keep-alive timeout after a ping: fail the connection (close the transport).</summary>
+    PeerUnresponsive,
+    /// <summary>The closing handshake did not finish within the close timeout: close the transport.</summary>
+    CloseTimedOut,
+}
+
+/// <summary>
+/// The keep-alive and closing-handshake clock of one connection, sans-I/O: the caller passes the time (a monotonic
+/// <see cref="TimeSpan"/> from any origin) into every call, and arms one timer for <see cref="NextDeadline"/>.
+/// </summary>
+/// <remarks>
+/// A ping is due after <see cref="Interval"/> with nothing received; after a ping, the peer has <see cref="Timeout"/> to
+/// send anything (a pong, or any other frame, shows it is alive). Once this endpoint has started the closing handshake
+/// pings stop, and the peer has <see cref="CloseTimeout"/> to finish it. A disabled interval or timeout is
+/// <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> (or zero for the interval). Reporting a terminal action
+/// (<see cref="KeepAliveAction.PeerUnresponsive"/>, <see cref="KeepAliveAction.CloseTimedOut"/>) ends the clock.
+/// It is a mutable struct: keep it in a field and call it through that field. It is not thread-safe.
+/// </remarks>
+public struct KeepAlive
+{
+    private static readonly TimeSpan Never = TimeSpan.MaxValue;
+
+    private readonly TimeSpan _interval;
+    private readonly TimeSpan _timeout;
+    private readonly TimeSpan _closeTimeout;
+    private TimeSpan _lastReceived;
+    private TimeSpan _pingSentAt;
+    private TimeSpan _closeStartedAt;
+    private bool _awaitingPong;
+    private bool _closing;
+    private bool _finished;
+
+    /// <summary>Starts the clock at <paramref name="now"/> (the connection is considered to have just received something).</summary>
+    /// <param name="interval">Idle time after which a ping is sent; zero or infinite disables pings.</param>
+    /// <param name="timeout">How long after a ping the peer may stay silent; infinite never fails the peer.</param>
+    /// <param name="closeTimeout">How long the peer has to finish a closing handshake this endpoint started; infinite waits forever.</param>
+    /// <param name="now">The current time.</param>
+    public KeepAlive(TimeSpan interval, TimeSpan timeout, TimeSpan closeTimeout, TimeSpan now)
+    {
+        _interval = IsEnabled(interval) ? interval : Never;
+        _timeout = IsEnabled(timeout) ? timeout : Never;
+        _closeTimeout = closeTimeout == System.Threading.Timeout.InfiniteTimeSpan || closeTimeout < TimeSpan.Zero ? Never : closeTimeout;
+        _lastReceived = now;
+        _pingSentAt = default;
+        _closeStartedAt = default;
+        _awaitingPong = false;
+        _closing = false;
+        _finished = false;
+    }
+
+    private static bool IsEnabled(TimeSpan t) => t > TimeSpan.Zero && t != System.Threading.Timeout.InfiniteTimeSpan;
+
+    /// <summary>The idle interval after which a ping is sent (<see cref="TimeSpan.MaxValue"/> when disabled).</summary>
+    public readonly TimeSpan Interval => _interval;
+
+    /// <summary>How long the peer may stay silent after a ping (<see cref="TimeSpan.MaxValue"/> when disabled).</summary>
+    public readonly TimeSpan Timeout => _timeout;
+
+    /// <summary>How long the peer has to finish the closing handshake (<see cref="TimeSpan.MaxValue"/> when disabled).</summary>
+    public readonly TimeSpan CloseTimeout => _closeTimeout;
+
+    /// <summary>True while a ping is unanswered.</summary>
+    public readonly bool IsAwaitingPong => _awaitingPong;
+
+    /// <summary>True once a terminal action was reported; the clock has no more deadlines.</summary>
+    public readonly bool IsFinished => _finished;
+
+    /// <summary>
+    /// The time at which <see cref="OnTimer"/> should next be called, or <see cref="TimeSpan.MaxValue"/> when nothing is
+    /// scheduled. Calling it earlier is harmless (it returns <see cref="KeepAliveAction.None"/>).
+    /// </summary>
+    public readonly TimeSpan NextDeadline
+    {
+        get
+        {
+            if (_finished) return Never;
+            if (_closing) return Add(_closeStartedAt, _closeTimeout);
+            if (_awaitingPong) return Add(_pingSentAt, _timeout);
+            return Add(_lastReceived, _interval);
+        }
+    }
+
+    private static bool IsDue(TimeSpan now, TimeSpan deadline) => deadline != Never && now >= deadline;
+
+    private static TimeSpan Add(TimeSpan a, TimeSpan b) => b == Never || a.Ticks > Never.Ticks - b.Ticks ? Never : a + b;
+
+    /// <summary>Records that bytes of any frame (data, ping, pong, close) arrived from the peer: it is alive.</summary>
+    /// <param name="now">The current time.</param>
+    public void OnFrameReceived(TimeSpan now)
+    {
+        if (now > _lastReceived) _lastReceived = now;
+        _awaitingPong = false;
+    }
+
+    /// <summary>Records that this endpoint sent (or queued) its close frame: the close timeout starts, pings stop.</summary>
+    /// <param name="now">The current time.</param>
+    public void OnCloseStarted(TimeSpan now)
+    {
+        if (_closing) return;
+        _closing = true;
+        _closeStartedAt = now;
+    }
+
+    /// <summary>
+    /// Says what is due at <paramref name="now"/>. <see cref="KeepAliveAction.SendPing"/> assumes the caller sends the
+    /// ping now (the timeout counts from this call).
+    /// </summary>
+    /// <param name="now">The current time.</param>
+    public KeepAliveAction OnTimer(TimeSpan now)
+    {
+        if (_finished) return KeepAliveAction.None;
+        if (_closing)
+        {
+            if (IsDue(now, Add(_closeStartedAt, _closeTimeout)))
+            {
+                _finished = true;
+                return KeepAliveAction.CloseTimedOut;
+            }
+            return KeepAliveAction.None;
+        }
+        if (_awaitingPong)
+        {
+            if (IsDue(now, Add(_pingSentAt, _timeout)))
+            {
+                _finished = true;
+                return KeepAliveAction.PeerUnresponsive;
+            }
+            return KeepAliveAction.None;
+        }
+        if (IsDue(now, Add(_lastReceived, _interval)))
+        {
+            _pingSentAt = now;
+            if (_timeout == Never)
+            {
+                // A heartbeat only: the next ping is due one interval later whatever the peer does.
+                _lastReceived = now;
+            }
+            else
+            {
+                _awaitingPong = true;
+            }
+            return KeepAliveAction.SendPing;
+        }
+        return KeepAliveAction.None;
+    }
+}

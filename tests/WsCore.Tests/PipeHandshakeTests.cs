@@ -1,0 +1,135 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text;
+using WsCore.Handshake;
+using WsCore.Pipelines;
+
+namespace WsCore.Tests;
+
+/// <summary>RFC 6455 §4 over pipes: <see cref="PipeHandshake"/> for both roles.</summary>
+public class PipeHandshakeTests
+{
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+        public PipeWriter Output { get; } = output;
+    }
+
+    private static (IDuplexPipe server, IDuplexPipe client) Pair()
+    {
+        var toServer = new Pipe();
+        var toClient = new Pipe();
+        return (new DuplexPipe(toServer.Reader, toClient.Writer), new DuplexPipe(toClient.Reader, toServer.Writer));
+    }
+
+    private static async Task<string> ReadAllAsync(PipeReader reader)
+    {
+        var text = new StringBuilder();
+        while (true)
+        {
+            ReadResult r = await reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            foreach (ReadOnlyMemory<byte> segment in r.Buffer) text.Append(Encoding.Latin1.GetString(segment.Span));
+            reader.AdvanceTo(r.Buffer.End);
+            if (r.IsCompleted) return text.ToString();
+        }
+    }
+
+    private static async Task<(ServerHandshakeResult result, string response)> ServeAsync(string request, Func<HandshakeRequest, ServerHandshakeDecision>? policy = null, bool completeInput = true)
+    {
+        var (server, client) = Pair();
+        await client.Output.WriteAsync(Encoding.Latin1.GetBytes(request));
+        if (completeInput) await client.Output.CompleteAsync();
+        ServerHandshakeResult result = await PipeHandshake.AcceptAsync(server, policy).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        await server.Output.CompleteAsync();
+        return (result, await ReadAllAsync(client.Input));
+    }
+
+    private const string ValidRequest =
+        "GET /chat?room=1 HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: chat, superchat\r\n\r\n";
+
+    [Fact]
+    public async Task Section_4_2_2_a_valid_request_is_answered_101_and_following_bytes_stay_in_the_pipe()
+    {
+        var (server, client) = Pair();
+        await client.Output.WriteAsync(Encoding.Latin1.GetBytes(ValidRequest + "\x81\x80"));
+        ServerHandshakeResult result = await PipeHandshake.AcceptAsync(server, r => ServerHandshakeDecision.Accept(subprotocol: r.Subprotocols[1]));
+        Assert.True(result.IsAccepted);
+        Assert.Equal("/chat", result.Request!.Path);
+        ReadResult rest = await server.Input.ReadAsync();
+        Assert.Equal(new byte[] { 0x81, 0x80 }, rest.Buffer.ToArray());
+        server.Input.AdvanceTo(rest.Buffer.End);
+        await server.Output.CompleteAsync();
+        string response = await ReadAllAsync(client.Input);
+        Assert.StartsWith("HTTP/1.1 101 ", response);
+        Assert.Contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n", response);
+        Assert.Contains("Sec-WebSocket-Protocol: superchat\r\n", response);
+    }
+
+    [Fact]
+    public async Task Section_4_4_an_unsupported_version_is_answered_426_with_the_supported_version()
+    {
+        var (result, response) = await ServeAsync(ValidRequest.Replace("Version: 13", "Version: 8"));
+        Assert.False(result.IsAccepted);
+        Assert.Equal(HandshakeRequestError.UnsupportedWebSocketVersion, result.Error);
+        Assert.StartsWith("HTTP/1.1 426 ", response);
+        Assert.Contains("Sec-WebSocket-Version: 13\r\n", response);
+    }
+
+    [Theory]
+    [InlineData("POST / HTTP/1.1\r\n\r\n", 405)]
+    [InlineData("GET / HTTP/1.1\r\nHost: a\r\n\r\n", 400)]
+    [InlineData("garbage\r\n\r\n", 400)]
+    public async Task Malformed_requests_get_their_status_and_no_upgrade(string request, int status)
+    {
+        var (result, response) = await ServeAsync(request);
+        Assert.False(result.IsAccepted);
+        Assert.StartsWith($"HTTP/1.1 {status} ", response);
+        Assert.Contains("Connection: close\r\n", response);
+    }
+
+    [Fact]
+    public async Task A_policy_can_refuse_with_403()
+    {
+        var (result, response) = await ServeAsync(ValidRequest, _ => ServerHandshakeDecision.Reject(403, "origin not allowed"));
+        Assert.False(result.IsAccepted);
+        Assert.StartsWith("HTTP/1.1 403 ", response);
+        Assert.EndsWith("origin not allowed", response);
+    }
+
+    [Fact]
+    public async Task A_request_cut_short_gets_no_answer()
+    {
+        var (result, response) = await ServeAsync(ValidRequest[..40]);
+        Assert.False(result.IsAccepted);
+        Assert.Equal(HandshakeRequestError.IncompleteRequest, result.Error);
+        Assert.Equal("", response);
+    }
+
+    [Fact]
+    public async Task Client_and_server_agree_through_pipes()
+    {
+        var (server, client) = Pair();
+        Task<ServerHandshakeResult> accepting = PipeHandshake.AcceptAsync(server, r => ServerHandshakeDecision.Accept(subprotocol: "v2")).AsTask();
+        ClientHandshakeResult connected = await PipeHandshake.ConnectAsync(client, new ClientUpgradeRequest { Host = "localhost:1", Target = "/x", Subprotocols = ["v1", "v2"] })
+            .AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        ServerHandshakeResult accepted = await accepting;
+        Assert.True(accepted.IsAccepted);
+        Assert.True(connected.IsAccepted);
+        Assert.Equal(101, connected.StatusCode);
+        Assert.Equal("v2", connected.Response!.Subprotocol);
+    }
+
+    [Fact]
+    public async Task A_client_sees_a_refusal_as_a_failed_handshake_with_its_status()
+    {
+        var (server, client) = Pair();
+        Task<ServerHandshakeResult> accepting = PipeHandshake.AcceptAsync(server, _ => ServerHandshakeDecision.Reject(404, "no such path")).AsTask();
+        ClientHandshakeResult connected = await PipeHandshake.ConnectAsync(client, new ClientUpgradeRequest { Host = "localhost:1" })
+            .AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        await accepting;
+        Assert.False(connected.IsAccepted);
+        Assert.Equal(404, connected.StatusCode);
+        Assert.Equal(HandshakeResponseError.UnexpectedStatusCode, connected.Error);
+    }
+}

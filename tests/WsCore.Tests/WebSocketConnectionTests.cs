@@ -1,0 +1,136 @@
+using System.IO.Pipelines;
+using System.Text;
+using WsCore.Closing;
+using WsCore.Pipelines;
+using WsCore.Protocol;
+
+namespace WsCore.Tests;
+
+public class WebSocketConnectionTests
+{
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+        public PipeWriter Output { get; } = output;
+    }
+
+    internal static (WebSocketConnection server, WebSocketConnection client) CreatePair(WebSocketConnectionOptions? serverOptions = null, WebSocketConnectionOptions? clientOptions = null)
+    {
+        var toServer = new Pipe();
+        var toClient = new Pipe();
+        var server = new WebSocketConnection(new DuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server, serverOptions);
+        var client = new WebSocketConnection(new DuplexPipe(toClient.Reader, toServer.Writer), WebSocketRole.Client, clientOptions);
+        return (server, client);
+    }
+
+    private static async Task<(MessageType type, byte[] data)> ReceiveMessageAsync(WebSocketConnection c, int bufferSize = 1024)
+    {
+        var buffer = new byte[bufferSize];
+        var all = new MemoryStream();
+        while (true)
+        {
+            ConnectionReceiveResult r = await c.ReceiveAsync(buffer);
+            Assert.Equal(ConnectionReceiveKind.MessageData, r.Kind);
+            all.Write(buffer, 0, r.Count);
+            if (r.EndOfMessage) return (r.MessageType, all.ToArray());
+        }
+    }
+
+    [Fact]
+    public async Task Text_message_travels_client_to_server_and_back()
+    {
+        var (server, client) = CreatePair();
+        byte[] hello = Encoding.UTF8.GetBytes("héllo wörld");
+        Assert.Equal(SendStatus.Done, await client.SendAsync(hello, MessageType.Text));
+        var (type, data) = await ReceiveMessageAsync(server);
+        Assert.Equal(MessageType.Text, type);
+        Assert.Equal(hello, data);
+        Assert.Equal(SendStatus.Done, await server.SendAsync(data, MessageType.Text));
+        var (type2, data2) = await ReceiveMessageAsync(client);
+        Assert.Equal(MessageType.Text, type2);
+        Assert.Equal(hello, data2);
+    }
+
+    [Fact]
+    public async Task A_16_MiB_binary_message_streams_through_a_small_buffer()
+    {
+        var (server, client) = CreatePair();
+        byte[] big = new byte[16 * 1024 * 1024];
+        new Random(42).NextBytes(big);
+        Task send = client.SendAsync(big, MessageType.Binary).AsTask();
+        var (type, data) = await ReceiveMessageAsync(server, 64 * 1024);
+        await send;
+        Assert.Equal(MessageType.Binary, type);
+        Assert.True(big.AsSpan().SequenceEqual(data));
+    }
+
+    [Fact]
+    public async Task Fragmented_message_with_interleaved_ping_is_reassembled_and_ping_answered()
+    {
+        var (server, client) = CreatePair();
+        await client.SendAsync("frag"u8.ToArray(), MessageType.Text, endOfMessage: false);
+        await client.PingAsync("p"u8.ToArray());
+        await client.SendAsync("ment"u8.ToArray(), MessageType.Text, endOfMessage: true);
+        var (_, data) = await ReceiveMessageAsync(server);
+        Assert.Equal("fragment", Encoding.UTF8.GetString(data));
+        // The server answered the ping: the client sees the pong (skipped) and then the server's message.
+        await server.SendAsync("after"u8.ToArray(), MessageType.Text);
+        var (_, data2) = await ReceiveMessageAsync(client);
+        Assert.Equal("after", Encoding.UTF8.GetString(data2));
+    }
+
+    [Fact]
+    public async Task Client_initiated_close_completes_on_both_sides()
+    {
+        var (server, client) = CreatePair();
+        Task<SendStatus> closing = client.CloseAsync(CloseCodes.NormalClosure, "bye"u8.ToArray()).AsTask();
+        var buffer = new byte[16];
+        ConnectionReceiveResult r = await server.ReceiveAsync(buffer);
+        Assert.Equal(ConnectionReceiveKind.Close, r.Kind);
+        Assert.Equal(CloseCodes.NormalClosure, r.CloseCode);
+        Assert.Equal(WebSocketState.Closed, server.State);
+        Assert.Equal(SendStatus.Done, await closing.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(WebSocketState.Closed, client.State);
+        Assert.Equal(CloseCodes.NormalClosure, client.Protocol.PeerCloseCode);
+        Assert.Equal(SendStatus.Closed, await client.SendAsync("x"u8.ToArray(), MessageType.Text));
+    }
+
+    [Fact]
+    public async Task Server_initiated_close_completes_on_both_sides()
+    {
+        var (server, client) = CreatePair();
+        Task<SendStatus> closing = server.CloseAsync(CloseCodes.GoingAway).AsTask();
+        var buffer = new byte[16];
+        ConnectionReceiveResult r = await client.ReceiveAsync(buffer);
+        Assert.Equal(ConnectionReceiveKind.Close, r.Kind);
+        Assert.Equal(CloseCodes.GoingAway, r.CloseCode);
+        Assert.Equal(SendStatus.Done, await closing.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(WebSocketState.Closed, server.State);
+    }
+
+    [Fact]
+    public async Task Invalid_utf8_from_the_peer_fails_with_1007_and_the_peer_sees_it()
+    {
+        var (server, client) = CreatePair();
+        await client.SendAsync(new byte[] { 0xCE, 0xBA, 0xED, 0xA0, 0x80 }, MessageType.Text);
+        var buffer = new byte[64];
+        ConnectionReceiveResult r = await server.ReceiveAsync(buffer);
+        Assert.Equal(ConnectionReceiveKind.ProtocolError, r.Kind);
+        Assert.Equal(CloseCodes.InvalidPayloadData, r.CloseCode);
+        ConnectionReceiveResult c = await client.ReceiveAsync(buffer);
+        Assert.Equal(ConnectionReceiveKind.Close, c.Kind);
+        Assert.Equal(CloseCodes.InvalidPayloadData, c.CloseCode);
+    }
+
+    [Fact]
+    public async Task Abort_ends_a_pending_receive()
+    {
+        var (server, _) = CreatePair();
+        var buffer = new byte[16];
+        Task<ConnectionReceiveResult> pending = server.ReceiveAsync(buffer).AsTask();
+        server.Abort();
+        ConnectionReceiveResult r = await pending.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(ConnectionReceiveKind.Aborted, r.Kind);
+        Assert.Equal(CloseCodes.AbnormalClosure, r.CloseCode);
+    }
+}
