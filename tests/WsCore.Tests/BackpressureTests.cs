@@ -19,17 +19,12 @@ public class BackpressureTests
     private const int FrameSize = MessageSize + 4; // server frames: 2-byte header + 2-byte extended length, unmasked
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
 
-    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-        public PipeWriter Output { get; } = output;
-    }
 
     private static (WebSocketConnection server, Pipe toPeer) Create(BackpressurePolicy policy, TimeProvider? time = null)
     {
         var toServer = new Pipe();
         var toPeer = new Pipe(new PipeOptions(pauseWriterThreshold: PauseThreshold, resumeWriterThreshold: PauseThreshold / 2, useSynchronizationContext: false));
-        var server = new WebSocketConnection(new DuplexPipe(toServer.Reader, toPeer.Writer), WebSocketRole.Server, new WebSocketConnectionOptions
+        var server = new WebSocketConnection(new TestDuplexPipe(toServer.Reader, toPeer.Writer), WebSocketRole.Server, new WebSocketConnectionOptions
         {
             BackpressurePolicy = policy,
             MaxBufferedOutboundBytes = Limit,

@@ -15,18 +15,13 @@ public class ConnectionKeepAliveTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10); // a safety bound on awaits, never a sleep
 
-    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-        public PipeWriter Output { get; } = output;
-    }
 
     /// <summary>A server connection whose peer is two raw pipes the test drives by hand.</summary>
     private static (WebSocketConnection server, Pipe toServer, Pipe toClient) CreateWithSilentPeer(WebSocketConnectionOptions options)
     {
         var toServer = new Pipe();
         var toClient = new Pipe();
-        var server = new WebSocketConnection(new DuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server, options);
+        var server = new WebSocketConnection(new TestDuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server, options);
         return (server, toServer, toClient);
     }
 
@@ -169,7 +164,7 @@ public class ConnectionKeepAliveTests
         var time = new FakeTimeProvider();
         var toServer = new Pipe();
         var toClient = new Pipe();
-        using var ws = new WsCore.Interop.WsCoreWebSocket(new DuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server, null, new WebSocketConnectionOptions
+        using var ws = new WsCore.Interop.WsCoreWebSocket(new TestDuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server, null, new WebSocketConnectionOptions
         {
             TimeProvider = time,
             KeepAliveInterval = TimeSpan.FromSeconds(10),
@@ -190,7 +185,7 @@ public class ConnectionKeepAliveTests
         var time = new FakeTimeProvider();
         var toServer = new Pipe();
         var toClient = new Pipe();
-        using var ws = new WsCore.Interop.WsCoreWebSocket(new DuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server, null, new WebSocketConnectionOptions
+        using var ws = new WsCore.Interop.WsCoreWebSocket(new TestDuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server, null, new WebSocketConnectionOptions
         {
             TimeProvider = time,
             CloseTimeout = TimeSpan.FromSeconds(3),

@@ -94,7 +94,7 @@ public class EmptyCloseTests
     {
         var toSubject = new System.IO.Pipelines.Pipe();
         var toPeer = new System.IO.Pipelines.Pipe();
-        using var subject = new WsCoreWebSocket(new DuplexPipe(toSubject.Reader, toPeer.Writer), isServer ? WebSocketRole.Server : WebSocketRole.Client);
+        using var subject = new WsCoreWebSocket(new TestDuplexPipe(toSubject.Reader, toPeer.Writer), isServer ? WebSocketRole.Server : WebSocketRole.Client);
         await subject.CloseOutputAsync(WebSocketCloseStatus.Empty, null, default).WaitAsync(Wait);
         Assert.Equal(NetState.CloseSent, subject.State);
         System.IO.Pipelines.ReadResult read = await toPeer.Reader.ReadAsync().AsTask().WaitAsync(Wait);
@@ -102,11 +102,5 @@ public class EmptyCloseTests
         Assert.Equal(isServer ? 2 : 6, bytes.Length); // header (+ mask key), no payload
         Assert.Equal(0x88, bytes[0]);
         Assert.Equal(isServer ? 0x00 : 0x80, bytes[1]);
-    }
-
-    private sealed class DuplexPipe(System.IO.Pipelines.PipeReader input, System.IO.Pipelines.PipeWriter output) : System.IO.Pipelines.IDuplexPipe
-    {
-        public System.IO.Pipelines.PipeReader Input { get; } = input;
-        public System.IO.Pipelines.PipeWriter Output { get; } = output;
     }
 }

@@ -9,17 +9,12 @@ namespace WsCore.Tests;
 /// <summary>RFC 6455 §4 over pipes: <see cref="PipeHandshake"/> for both roles.</summary>
 public class PipeHandshakeTests
 {
-    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-        public PipeWriter Output { get; } = output;
-    }
 
     private static (IDuplexPipe server, IDuplexPipe client) Pair()
     {
         var toServer = new Pipe();
         var toClient = new Pipe();
-        return (new DuplexPipe(toServer.Reader, toClient.Writer), new DuplexPipe(toClient.Reader, toServer.Writer));
+        return (new TestDuplexPipe(toServer.Reader, toClient.Writer), new TestDuplexPipe(toClient.Reader, toServer.Writer));
     }
 
     private static async Task<string> ReadAllAsync(PipeReader reader)

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.IO.Pipelines;
 using WsCore.Framing;
 using WsCore.Protocol;
 
@@ -240,4 +241,11 @@ internal static class Allocations
         }
         return least;
     }
+}
+
+/// <summary>An <see cref="IDuplexPipe"/> made of one pipe's reader and another pipe's writer.</summary>
+internal sealed class TestDuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+{
+    public PipeReader Input { get; } = input;
+    public PipeWriter Output { get; } = output;
 }

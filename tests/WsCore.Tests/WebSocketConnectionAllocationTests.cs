@@ -12,19 +12,14 @@ namespace WsCore.Tests;
 [Collection("Allocation")]
 public class WebSocketConnectionAllocationTests(ITestOutputHelper output)
 {
-    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-        public PipeWriter Output { get; } = output;
-    }
 
     private static (WebSocketConnection server, WebSocketConnection client) CreatePair(PipeScheduler scheduler, WebSocketConnectionOptions? connectionOptions = null)
     {
         var options = new PipeOptions(readerScheduler: scheduler, writerScheduler: scheduler, useSynchronizationContext: false);
         var toServer = new Pipe(options);
         var toClient = new Pipe(options);
-        var server = new WebSocketConnection(new DuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server, connectionOptions);
-        var client = new WebSocketConnection(new DuplexPipe(toClient.Reader, toServer.Writer), WebSocketRole.Client, connectionOptions);
+        var server = new WebSocketConnection(new TestDuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server, connectionOptions);
+        var client = new WebSocketConnection(new TestDuplexPipe(toClient.Reader, toServer.Writer), WebSocketRole.Client, connectionOptions);
         return (server, client);
     }
 
@@ -118,11 +113,6 @@ public class WebSocketConnectionAllocationTests(ITestOutputHelper output)
 [Collection("Allocation")]
 public class WsCoreWebSocketAllocationTests(ITestOutputHelper output)
 {
-    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-        public PipeWriter Output { get; } = output;
-    }
 
     [Fact]
     public async Task Memory_overloads_allocate_nothing_per_message()
@@ -130,8 +120,8 @@ public class WsCoreWebSocketAllocationTests(ITestOutputHelper output)
         var options = new PipeOptions(useSynchronizationContext: false);
         var toServer = new Pipe(options);
         var toClient = new Pipe(options);
-        using var server = new WsCore.Interop.WsCoreWebSocket(new DuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server);
-        using var client = new WsCore.Interop.WsCoreWebSocket(new DuplexPipe(toClient.Reader, toServer.Writer), WebSocketRole.Client);
+        using var server = new WsCore.Interop.WsCoreWebSocket(new TestDuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server);
+        using var client = new WsCore.Interop.WsCoreWebSocket(new TestDuplexPipe(toClient.Reader, toServer.Writer), WebSocketRole.Client);
         byte[] message = new byte[128];
         byte[] buffer = new byte[4096];
 

@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using System.Text;
 using WsCore.Closing;
+using WsCore.Framing;
 using WsCore.Pipelines;
 using WsCore.Protocol;
 
@@ -8,18 +10,13 @@ namespace WsCore.Tests;
 
 public class WebSocketConnectionTests
 {
-    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-        public PipeWriter Output { get; } = output;
-    }
 
     internal static (WebSocketConnection server, WebSocketConnection client) CreatePair(WebSocketConnectionOptions? serverOptions = null, WebSocketConnectionOptions? clientOptions = null)
     {
         var toServer = new Pipe();
         var toClient = new Pipe();
-        var server = new WebSocketConnection(new DuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server, serverOptions);
-        var client = new WebSocketConnection(new DuplexPipe(toClient.Reader, toServer.Writer), WebSocketRole.Client, clientOptions);
+        var server = new WebSocketConnection(new TestDuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server, serverOptions);
+        var client = new WebSocketConnection(new TestDuplexPipe(toClient.Reader, toServer.Writer), WebSocketRole.Client, clientOptions);
         return (server, client);
     }
 
@@ -120,6 +117,78 @@ public class WebSocketConnectionTests
         ConnectionReceiveResult c = await client.ReceiveAsync(buffer);
         Assert.Equal(ConnectionReceiveKind.Close, c.Kind);
         Assert.Equal(CloseCodes.InvalidPayloadData, c.CloseCode);
+    }
+
+    [Fact]
+    public async Task A_failing_server_reads_what_the_peer_still_sends_before_closing_the_transport()
+    {
+        // Kestrel-like transports close the socket as soon as the output completes; unread input then makes the kernel
+        // reset the connection, which can destroy the close frame. The server must drain first (Autobahn 4.1.5).
+        var toServer = new Pipe();
+        var toClient = new Pipe();
+        var options = new WebSocketConnectionOptions { FailureDrainQuietPeriod = TimeSpan.FromSeconds(30) };
+        var server = new WebSocketConnection(new TestDuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server, options);
+        await toServer.Writer.WriteAsync(Wire.Concat(Wire.Client(1, Wire.Utf8("ok")), Wire.Client(7, Wire.Utf8("bad"))));
+        var buffer = new byte[64];
+        ConnectionReceiveResult first = await server.ReceiveAsync(buffer);
+        Assert.Equal(ConnectionReceiveKind.MessageData, first.Kind);
+        Task<ConnectionReceiveResult> failing = server.ReceiveAsync(buffer).AsTask();
+
+        ReadResult written = await toClient.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        ParsedFrame close = Assert.Single(Wire.ParseFrames(written.Buffer.ToArray()));
+        Assert.Equal(WebSocketOpcode.Close, close.Opcode);
+        Assert.Equal(CloseCodes.ProtocolError, close.CloseCode);
+        Assert.False(written.IsCompleted);
+        toClient.Reader.AdvanceTo(written.Buffer.End);
+
+        // The peer's ping (sent before it saw the close) and its close reply are still read, and the output stays open.
+        await toServer.Writer.WriteAsync(Wire.Client(9, Wire.Utf8("p")));
+        await toServer.Writer.WriteAsync(Wire.Client(8, Wire.ClosePayload(CloseCodes.ProtocolError)));
+        await Task.Delay(200);
+        Assert.False(failing.IsCompleted);
+        Assert.False(toClient.Reader.TryRead(out _));
+
+        // The peer closes its side: the server finishes and closes the transport.
+        toServer.Writer.Complete();
+        ConnectionReceiveResult r = await failing.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(ConnectionReceiveKind.ProtocolError, r.Kind);
+        Assert.Equal(CloseCodes.ProtocolError, r.CloseCode);
+        ReadResult end = await toClient.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(end.IsCompleted);
+        Assert.True(end.Buffer.IsEmpty);
+    }
+
+    [Fact]
+    public async Task A_failing_server_closes_the_transport_once_the_peer_goes_quiet()
+    {
+        var toServer = new Pipe();
+        var toClient = new Pipe();
+        var options = new WebSocketConnectionOptions { FailureDrainQuietPeriod = TimeSpan.FromMilliseconds(50) };
+        var server = new WebSocketConnection(new TestDuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server, options);
+        await toServer.Writer.WriteAsync(Wire.Client(3, Wire.Utf8("bad")));
+        ConnectionReceiveResult r = await server.ReceiveAsync(new byte[64]).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(ConnectionReceiveKind.ProtocolError, r.Kind);
+        ReadResult all = await toClient.Reader.ReadAsync();
+        while (!all.IsCompleted)
+        {
+            toClient.Reader.AdvanceTo(all.Buffer.Start, all.Buffer.End);
+            all = await toClient.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        Assert.Equal(CloseCodes.ProtocolError, Assert.Single(Wire.ParseFrames(all.Buffer.ToArray())).CloseCode);
+    }
+
+    [Fact]
+    public async Task A_failing_server_without_a_drain_period_closes_at_once()
+    {
+        var toServer = new Pipe();
+        var toClient = new Pipe();
+        var options = new WebSocketConnectionOptions { FailureDrainQuietPeriod = TimeSpan.Zero };
+        var server = new WebSocketConnection(new TestDuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server, options);
+        await toServer.Writer.WriteAsync(Wire.Client(3, Wire.Utf8("bad")));
+        ConnectionReceiveResult r = await server.ReceiveAsync(new byte[64]).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(ConnectionReceiveKind.ProtocolError, r.Kind);
+        ReadResult all = await toClient.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(all.IsCompleted);
     }
 
     [Fact]

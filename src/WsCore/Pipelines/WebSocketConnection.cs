@@ -98,6 +98,17 @@ public sealed record WebSocketConnectionOptions
     /// </summary>
     public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// After a server fails the connection (its close frame answers a protocol violation, so the peer's own close may
+    /// never be parsed), it keeps reading and discarding what the peer still sends until the peer closes, nothing
+    /// arrives for this long, or <see cref="CloseTimeout"/> passes, and only then closes the transport. Closing a TCP
+    /// connection with unread input makes the kernel reset it, and the reset can destroy the close frame before the
+    /// peer reads it; transports that close abruptly (Kestrel's, streams) need this. Skipped over a
+    /// <see cref="SocketDuplexPipe"/>, which drains after its FIN anyway. Default 100 ms; <see cref="TimeSpan.Zero"/>
+    /// closes at once.
+    /// </summary>
+    public TimeSpan FailureDrainQuietPeriod { get; init; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>The clock for keep-alive, close timeout and the client's close wait. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
@@ -127,6 +138,7 @@ public sealed class WebSocketConnection : IAsyncDisposable
 
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
+    private readonly bool _transportLingers;
     private readonly WebSocketProtocol _protocol;
     private readonly WebSocketConnectionOptions _options;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
@@ -173,6 +185,7 @@ public sealed class WebSocketConnection : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(transport);
         _input = transport.Input;
         _output = transport.Output;
+        _transportLingers = transport is SocketDuplexPipe;
         _options = options ?? WebSocketConnectionOptions.Default;
         _protocol = new WebSocketProtocol(role, _options.Protocol, perMessageDeflate);
         _time = _options.TimeProvider ?? TimeProvider.System;
@@ -757,6 +770,11 @@ public sealed class WebSocketConnection : IAsyncDisposable
     /// <summary>The closing handshake is complete: the server closes TCP first (§7.1.1); the client waits for it a while.</summary>
     private async ValueTask FinishClosingAsync(bool fromReceive)
     {
+        if (_protocol.Role == WebSocketRole.Server && fromReceive && !_inputCompleted && !_aborted && !_protocol.IsCloseReceived
+            && !_transportLingers && _options.FailureDrainQuietPeriod > TimeSpan.Zero)
+        {
+            await DrainAfterFailureAsync().ConfigureAwait(false);
+        }
         if (_protocol.Role == WebSocketRole.Client && !_inputCompleted && (fromReceive || Volatile.Read(ref _receiving) == 0))
         {
             using var timeout = new CancellationTokenSource(_options.ClientCloseWait, _time);
@@ -784,6 +802,29 @@ public sealed class WebSocketConnection : IAsyncDisposable
             _sendLock.Release();
         }
         CompleteInput();
+    }
+
+    /// <summary>Reads and discards input until the peer closes, goes quiet, or the close timeout passes.</summary>
+    private async ValueTask DrainAfterFailureAsync()
+    {
+        TimeSpan limit = _options.CloseTimeout == Timeout.InfiniteTimeSpan ? TimeSpan.FromSeconds(30) : _options.CloseTimeout;
+        TimeSpan deadline = Now + limit;
+        try
+        {
+            while (true)
+            {
+                TimeSpan left = deadline - Now;
+                if (left <= TimeSpan.Zero) return;
+                using var quiet = new CancellationTokenSource(left < _options.FailureDrainQuietPeriod ? left : _options.FailureDrainQuietPeriod, _time);
+                ReadResult r = await _input.ReadAsync(quiet.Token).ConfigureAwait(false);
+                _input.AdvanceTo(r.Buffer.End);
+                if (r.IsCompleted || r.IsCanceled) return;
+            }
+        }
+        catch (Exception)
+        {
+            // Quiet, timed out, or the transport failed: close it now.
+        }
     }
 
     private void CompleteOutput()
