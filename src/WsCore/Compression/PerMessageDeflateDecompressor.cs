@@ -11,12 +11,16 @@ namespace WsCore.Compression;
 /// direction); not thread-safe; never throws on data, never loops without progress.
 /// </summary>
 /// <remarks>
-/// <para><b>Window.</b> The inflater accepts back-references as far as the negotiated window of the peer's direction
-/// and rejects farther ones as invalid data, except that 8 is raised to 9: zlib cannot compress with a
-/// 256-byte window, and zlib-based peers that negotiated 8 may use 9 instead (older zlib silently did); their data is
-/// accepted.</para>
+/// <para><b>Window.</b> The inflater always keeps zlib's full 32 KiB window, whatever window the peer negotiated:
+/// the negotiated bits bound what the peer's compressor may refer back to, and a conforming stream inflates the same
+/// either way. A peer that breaks its own negotiation (refers farther back than its window, but within the data it
+/// sent, which is all DEFLATE can express) is accepted. That is deliberate: zlib measures a distance against the
+/// history it holds plus the output of the current call, so an inflater with the negotiated window would accept or
+/// reject such a stream depending on how the input and the destinations happened to be split; with the full window
+/// the verdict depends on the bytes alone (the fuzz targets check exactly that). A distance beyond everything inflated
+/// so far is invalid data either way.</para>
 /// <para><b>Memory.</b> zlib-ng 2.2 allocates once per decompressor about 41.5 KiB (measured), whatever the window
-/// bits: its inflate state always holds a 32 KiB window.</para>
+/// bits: its inflate state always holds a 32 KiB window, so the full window costs nothing extra.</para>
 /// <para><b>Final blocks.</b> A peer may end its DEFLATE stream with a block whose BFINAL bit is set (RFC 7692
 /// §7.2.3.5). The inflater is then reset: bytes that follow in the same message start a new stream (the RFC's
 /// example ends with such a <c>00</c> octet), and if the stream ended at the end of the message, the appended
@@ -29,7 +33,7 @@ public sealed unsafe class PerMessageDeflateDecompressor : IDisposable
     private static ReadOnlySpan<byte> Trailer => [0x00, 0x00, 0xFF, 0xFF];
 
     private readonly ZStreamHandle _stream;
-    private readonly int _zlibWindowBits;
+    private const int ZlibWindowBits = 15;
     private int _trailerFed;        // how many trailer bytes the inflater has taken for the current message
     private bool _sawPeerBytes;     // the current message had at least one payload byte
     private bool _streamEnded;      // a final (BFINAL) block ended the DEFLATE stream in the current message
@@ -37,7 +41,7 @@ public sealed unsafe class PerMessageDeflateDecompressor : IDisposable
     private bool _outputPending;    // the last call filled its destination: the inflater may hold more output
 
     /// <summary>Creates a decompressor.</summary>
-    /// <param name="windowBits">The peer's negotiated window bits, 8 to 15.</param>
+    /// <param name="windowBits">The peer's negotiated window bits, 8 to 15 (recorded; the inflater keeps the full window, see remarks).</param>
     /// <param name="noContextTakeover">True if the peer compresses every message independently (the inflater is then
     /// reset after each message).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="windowBits"/> is outside 8-15.</exception>
@@ -47,8 +51,7 @@ public sealed unsafe class PerMessageDeflateDecompressor : IDisposable
         ArgumentOutOfRangeException.ThrowIfGreaterThan(windowBits, 15);
         WindowBits = windowBits;
         NoContextTakeover = noContextTakeover;
-        _zlibWindowBits = Math.Max(windowBits, 9);
-        _stream = ZStreamHandle.CreateInflate(_zlibWindowBits);
+        _stream = ZStreamHandle.CreateInflate(ZlibWindowBits);
     }
 
     /// <summary>Creates the decompressor for the messages the peer sends, from the negotiated parameters.</summary>
@@ -140,7 +143,7 @@ public sealed unsafe class PerMessageDeflateDecompressor : IDisposable
                             // A final block ended the DEFLATE stream; what follows in the message starts a new one
                             // (RFC 7692 §7.2.3.5: "f3 48 cd c9 c9 07 00" then a 00 octet).
                             if (bytesConsumed == source.Length) break;
-                            int reset = ZlibNative.InflateReset2(z, -_zlibWindowBits);
+                            int reset = ZlibNative.InflateReset2(z, -ZlibWindowBits);
                             if (reset != ZlibNative.Ok) return Fail(reset);
                             _streamEnded = false;
                         }
@@ -190,7 +193,7 @@ public sealed unsafe class PerMessageDeflateDecompressor : IDisposable
         _outputPending = false;
         if (_streamEnded || (NoContextTakeover && _sawPeerBytes))
         {
-            int rc = ZlibNative.InflateReset2(z, -_zlibWindowBits);
+            int rc = ZlibNative.InflateReset2(z, -ZlibWindowBits);
             if (rc != ZlibNative.Ok) return Fail(rc);
         }
         _trailerFed = 0;
