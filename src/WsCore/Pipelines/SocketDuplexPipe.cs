@@ -1,5 +1,8 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Threading.Tasks.Sources;
 
 namespace WsCore.Pipelines;
 
@@ -15,6 +18,7 @@ namespace WsCore.Pipelines;
 public sealed class SocketDuplexPipe : IDuplexPipe, IAsyncDisposable
 {
     private const int MinimumReceiveSize = 4096;
+    private const int MaxGatherSegments = 64;
 
     private readonly Socket _socket;
     private readonly Pipe _inputPipe;
@@ -23,11 +27,15 @@ public sealed class SocketDuplexPipe : IDuplexPipe, IAsyncDisposable
     private readonly Task _sending;
     private readonly TimeSpan _lingerTimeout;
     private int _closed;
+    private GatherSender? _gatherSender;
 
     /// <summary>Starts moving bytes between the socket and the pipes.</summary>
     /// <param name="socket">A connected stream socket; this object owns it from now on.</param>
-    /// <param name="inputOptions">Options of the receive pipe (pause threshold bounds the bytes read ahead).</param>
-    /// <param name="outputOptions">Options of the send pipe (pause threshold is the send backpressure point).</param>
+    /// <param name="inputOptions">Options of the receive pipe (pause threshold bounds the bytes read ahead). Default: the
+    /// <see cref="PipeOptions.Default"/> thresholds, continuations on a per-connection thread-pool scheduler that
+    /// allocates nothing per continuation.</param>
+    /// <param name="outputOptions">Options of the send pipe (pause threshold is the send backpressure point). Default as
+    /// for the input.</param>
     /// <param name="lingerTimeout">How long, after the output is complete, to wait for the peer to close its side; default 2 s.</param>
     public SocketDuplexPipe(Socket socket, PipeOptions? inputOptions = null, PipeOptions? outputOptions = null, TimeSpan? lingerTimeout = null)
     {
@@ -35,8 +43,17 @@ public sealed class SocketDuplexPipe : IDuplexPipe, IAsyncDisposable
         _socket = socket;
         _lingerTimeout = lingerTimeout ?? TimeSpan.FromSeconds(2);
         _socket.NoDelay = true;
-        _inputPipe = new Pipe(inputOptions ?? PipeOptions.Default);
-        _outputPipe = new Pipe(outputOptions ?? PipeOptions.Default);
+        if (inputOptions is null || outputOptions is null)
+        {
+            // Default: both pipes resume their readers and writers on one per-connection scheduler that does not
+            // allocate per continuation (PipeScheduler.ThreadPool does).
+            var scheduler = new ConnectionScheduler();
+            var defaults = new PipeOptions(readerScheduler: scheduler, writerScheduler: scheduler, useSynchronizationContext: false);
+            inputOptions ??= defaults;
+            outputOptions ??= defaults;
+        }
+        _inputPipe = new Pipe(inputOptions);
+        _outputPipe = new Pipe(outputOptions);
         _receiving = ReceiveLoopAsync();
         _sending = SendLoopAsync();
     }
@@ -89,14 +106,22 @@ public sealed class SocketDuplexPipe : IDuplexPipe, IAsyncDisposable
             while (true)
             {
                 ReadResult read = await reader.ReadAsync().ConfigureAwait(false);
-                foreach (ReadOnlyMemory<byte> segment in read.Buffer)
+                ReadOnlySequence<byte> buffer = read.Buffer;
+                while (!buffer.IsEmpty)
                 {
-                    ReadOnlyMemory<byte> remaining = segment;
-                    while (!remaining.IsEmpty)
+                    int sent;
+                    if (buffer.IsSingleSegment)
                     {
-                        int sent = await _socket.SendAsync(remaining, SocketFlags.None).ConfigureAwait(false);
-                        remaining = remaining.Slice(sent);
+                        sent = await _socket.SendAsync(buffer.First, SocketFlags.None).ConfigureAwait(false);
                     }
+                    else
+                    {
+                        // Several segments (a large message, or several small ones written before one flush): one
+                        // gathering send instead of one system call per segment.
+                        _gatherSender ??= new GatherSender();
+                        sent = await _gatherSender.SendAsync(_socket, buffer).ConfigureAwait(false);
+                    }
+                    buffer = buffer.Slice(sent);
                 }
                 reader.AdvanceTo(read.Buffer.End);
                 if (read.IsCompleted || read.IsCanceled) break;
@@ -132,5 +157,64 @@ public sealed class SocketDuplexPipe : IDuplexPipe, IAsyncDisposable
         Close();
         _outputPipe.Reader.CancelPendingRead();
         try { await Completion.ConfigureAwait(false); } catch (Exception) { }
+    }
+
+    /// <summary>
+    /// One reusable gathering send (sendmsg with several buffers) whose completion is awaited without allocating.
+    /// Segments that are not arrays (custom memory pools) are sent one at a time instead.
+    /// </summary>
+    private sealed class GatherSender : SocketAsyncEventArgs, IValueTaskSource<int>
+    {
+        private readonly List<ArraySegment<byte>> _segments = new(MaxGatherSegments);
+        private ManualResetValueTaskSourceCore<int> _source;
+
+        public GatherSender() : base(unsafeSuppressExecutionContextFlow: true)
+        {
+            _source.RunContinuationsAsynchronously = false;
+        }
+
+        /// <summary>Sends the first segments of <paramref name="buffer"/> (up to 64) in one call; returns the bytes sent.</summary>
+        public ValueTask<int> SendAsync(Socket socket, in ReadOnlySequence<byte> buffer)
+        {
+            _segments.Clear();
+            foreach (ReadOnlyMemory<byte> memory in buffer)
+            {
+                if (memory.IsEmpty) continue;
+                if (!MemoryMarshal.TryGetArray(memory, out ArraySegment<byte> segment))
+                {
+                    if (_segments.Count == 0) return socket.SendAsync(memory, SocketFlags.None);
+                    break;
+                }
+                _segments.Add(segment);
+                if (_segments.Count == MaxGatherSegments) break;
+            }
+            BufferList = _segments;
+            _source.Reset();
+            if (!socket.SendAsync(this)) OnCompleted(this);
+            return new ValueTask<int>(this, _source.Version);
+        }
+
+        protected override void OnCompleted(SocketAsyncEventArgs e)
+        {
+            if (e.SocketError == SocketError.Success) _source.SetResult(e.BytesTransferred);
+            else _source.SetException(new SocketException((int)e.SocketError));
+        }
+
+        public int GetResult(short token)
+        {
+            try
+            {
+                return _source.GetResult(token);
+            }
+            finally
+            {
+                BufferList = null; // do not keep the pipe's arrays reachable between sends
+            }
+        }
+
+        public ValueTaskSourceStatus GetStatus(short token) => _source.GetStatus(token);
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+            => _source.OnCompleted(continuation, state, token, flags);
     }
 }
