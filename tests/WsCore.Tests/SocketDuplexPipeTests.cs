@@ -101,7 +101,7 @@ public class SocketDuplexPipeTests
     }
 }
 
-/// <summary>WebSocketConnection over <see cref="SocketDuplexPipe"/> on loopback TCP allocates nothing per message.</summary>
+/// <summary>WebSocketConnection over <see cref="SocketDuplexPipe"/> (default options) on loopback TCP allocates nothing per message.</summary>
 [Collection("Allocation")]
 public class SocketDuplexPipeAllocationTests(ITestOutputHelper output)
 {
