@@ -147,6 +147,20 @@ public class PerMessageDeflateNegotiationTests
     }
 
     [Fact]
+    public void ResponseWithoutTheRequestedServerNoContextTakeoverFails()
+    {
+        // §7.1.1.1: the server accepts an offer of server_no_context_takeover by answering with it. Found by the
+        // extensions fuzz target (fuzz/regressions/extensions/server-no-context-takeover-missing-from-response).
+        var options = new PerMessageDeflateOptions { Enabled = true, ServerNoContextTakeover = true, ClientNoContextTakeover = true };
+        Assert.Equal(R.ResponseDoesNotMatchOffer, PerMessageDeflateNegotiation.ProcessResponse(options,
+            "permessage-deflate; client_max_window_bits=\"9\"; server_max_window_bits=\"15\"", out _));
+        Assert.Equal(R.Accepted, PerMessageDeflateNegotiation.ProcessResponse(options,
+            "permessage-deflate; server_no_context_takeover; client_max_window_bits=9", out var p));
+        Assert.True(p.ServerNoContextTakeover);
+        Assert.True(p.ClientNoContextTakeover);
+    }
+
+    [Fact]
     public void ClientMaxWindowBitsInResponseWithoutOfferFails()
     {
         // §7.1.2.2: a server may only send client_max_window_bits if the client offered it.

@@ -191,6 +191,11 @@ public static class PerMessageDeflateNegotiation
             else if (!offeredClientBits || clientBits > options.ClientMaxWindowBits)
                 return PerMessageDeflateNegotiationResult.ResponseDoesNotMatchOffer;
 
+            // RFC 7692 §7.1.1.1: a server accepts an offer of server_no_context_takeover by answering with it; the
+            // client made no offer without it, so a response without it answers none of its offers.
+            if (options.ServerNoContextTakeover && !_serverNoContextTakeover)
+                return PerMessageDeflateNegotiationResult.ResponseDoesNotMatchOffer;
+
             // RFC 7692 §7.1.1.2: having offered client_no_context_takeover, the client keeps to it either way.
             parameters = new PerMessageDeflateParameters(serverBits, _serverNoContextTakeover,
                 clientBits, _clientNoContextTakeover || options.ClientNoContextTakeover);
