@@ -119,15 +119,21 @@ public class WebSocketConnectionTests
         Assert.Equal(CloseCodes.InvalidPayloadData, c.CloseCode);
     }
 
+    /// <summary>A server connection whose peer side is raw pipes: the test writes wire bytes and reads what the server sends.</summary>
+    private static (WebSocketConnection server, Pipe toServer, Pipe toClient) CreateRawServer(TimeSpan failureDrainQuietPeriod)
+    {
+        var toServer = new Pipe();
+        var toClient = new Pipe();
+        var options = new WebSocketConnectionOptions { FailureDrainQuietPeriod = failureDrainQuietPeriod };
+        return (new WebSocketConnection(new TestDuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server, options), toServer, toClient);
+    }
+
     [Fact]
     public async Task A_failing_server_reads_what_the_peer_still_sends_before_closing_the_transport()
     {
         // Kestrel-like transports close the socket as soon as the output completes; unread input then makes the kernel
         // reset the connection, which can destroy the close frame. The server must drain first (Autobahn 4.1.5).
-        var toServer = new Pipe();
-        var toClient = new Pipe();
-        var options = new WebSocketConnectionOptions { FailureDrainQuietPeriod = TimeSpan.FromSeconds(30) };
-        var server = new WebSocketConnection(new TestDuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server, options);
+        var (server, toServer, toClient) = CreateRawServer(TimeSpan.FromSeconds(30));
         await toServer.Writer.WriteAsync(Wire.Concat(Wire.Client(1, Wire.Utf8("ok")), Wire.Client(7, Wire.Utf8("bad"))));
         var buffer = new byte[64];
         ConnectionReceiveResult first = await server.ReceiveAsync(buffer);
@@ -161,10 +167,7 @@ public class WebSocketConnectionTests
     [Fact]
     public async Task A_failing_server_closes_the_transport_once_the_peer_goes_quiet()
     {
-        var toServer = new Pipe();
-        var toClient = new Pipe();
-        var options = new WebSocketConnectionOptions { FailureDrainQuietPeriod = TimeSpan.FromMilliseconds(50) };
-        var server = new WebSocketConnection(new TestDuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server, options);
+        var (server, toServer, toClient) = CreateRawServer(TimeSpan.FromMilliseconds(50));
         await toServer.Writer.WriteAsync(Wire.Client(3, Wire.Utf8("bad")));
         ConnectionReceiveResult r = await server.ReceiveAsync(new byte[64]).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(ConnectionReceiveKind.ProtocolError, r.Kind);
@@ -180,10 +183,7 @@ public class WebSocketConnectionTests
     [Fact]
     public async Task A_failing_server_without_a_drain_period_closes_at_once()
     {
-        var toServer = new Pipe();
-        var toClient = new Pipe();
-        var options = new WebSocketConnectionOptions { FailureDrainQuietPeriod = TimeSpan.Zero };
-        var server = new WebSocketConnection(new TestDuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server, options);
+        var (server, toServer, toClient) = CreateRawServer(TimeSpan.Zero);
         await toServer.Writer.WriteAsync(Wire.Client(3, Wire.Utf8("bad")));
         ConnectionReceiveResult r = await server.ReceiveAsync(new byte[64]).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(ConnectionReceiveKind.ProtocolError, r.Kind);

@@ -29,7 +29,6 @@ public sealed class SocketDuplexPipe : IDuplexPipe, IAsyncDisposable
     private int _closed;
     private GatherSender? _gatherSender;
 
-
     /// <summary>Starts moving bytes between the socket and the pipes.</summary>
     /// <param name="socket">A connected stream socket; this object owns it from now on.</param>
     /// <param name="inputOptions">Options of the receive pipe (pause threshold bounds the bytes read ahead). Default:
@@ -46,10 +45,8 @@ public sealed class SocketDuplexPipe : IDuplexPipe, IAsyncDisposable
         // PipeOptions.Default resumes readers and writers on the thread pool (without allocating). Measured on the
         // loopback echo: inline schedulers were slower for 16 KiB messages (the receive loop waits while the
         // application sends), a per-connection serial scheduler slower for small ones.
-        inputOptions ??= PipeOptions.Default;
-        outputOptions ??= PipeOptions.Default;
-        _inputPipe = new Pipe(inputOptions);
-        _outputPipe = new Pipe(outputOptions);
+        _inputPipe = new Pipe(inputOptions ?? PipeOptions.Default);
+        _outputPipe = new Pipe(outputOptions ?? PipeOptions.Default);
         _receiving = ReceiveLoopAsync();
         _sending = SendLoopAsync();
     }
