@@ -160,7 +160,88 @@ public class MaskingTests
         Assert.Equal((start + data.Length) & 3, Masking.Apply(original, destination, key, start));
         Assert.True(destination.AsSpan(0, data.Length).SequenceEqual(expected), $"copy, length {data.Length}, offset {start}");
         Assert.True(destination.AsSpan(data.Length).SequenceEqual(new byte[4]), "copy wrote past the end");
+
+        var checkedCopy = new byte[data.Length + 4];
+        Assert.Equal((start + data.Length) & 3, Masking.ApplyAndCheckAscii(original, checkedCopy, key, start, out bool allAscii));
+        Assert.True(checkedCopy.AsSpan(0, data.Length).SequenceEqual(expected), $"checked copy, length {data.Length}, offset {start}");
+        Assert.True(checkedCopy.AsSpan(data.Length).SequenceEqual(new byte[4]), "checked copy wrote past the end");
+        Assert.Equal(Array.TrueForAll(expected, b => b < 0x80), allAscii);
+
         original.CopyTo(data); // restore for the caller's next round
+    }
+
+    /// <summary>
+    /// Masks <paramref name="plain"/> (text that is ASCII but perhaps for planted bytes), then unmasks it with the
+    /// checking overload, copying and in place, and compares both the bytes and the ASCII verdict.
+    /// </summary>
+    private static void CheckAsciiVerdict(byte[] plain, Span<byte> room, uint key, int start)
+    {
+        Span<byte> masked = room.Slice(0, plain.Length);
+        Reference(plain, KeyBytes(key), start).CopyTo(masked);
+        bool expectedAscii = Array.TrueForAll(plain, b => b < 0x80);
+
+        var destination = new byte[plain.Length];
+        Masking.ApplyAndCheckAscii(masked, destination, key, start, out bool allAscii);
+        Assert.Equal(plain, destination);
+        Assert.True(expectedAscii == allAscii, $"copy: length {plain.Length}, offset {start}, expected ASCII {expectedAscii}");
+
+        Masking.ApplyAndCheckAscii(masked, masked, key, start, out allAscii);
+        Assert.True(masked.SequenceEqual(plain), "in place");
+        Assert.True(expectedAscii == allAscii, $"in place: length {plain.Length}, offset {start}, expected ASCII {expectedAscii}");
+    }
+
+    [Fact]
+    public void AsciiVerdict_OneHighByteAtEveryPosition_Lengths0To300()
+    {
+        // Every vector path and the scalar tail must see a high bit wherever it is, in any key phase and alignment.
+        var random = new Random(0x80);
+        var room = new byte[300 + 64];
+        for (int length = 0; length <= 300; length++)
+        {
+            byte[] plain = new byte[length];
+            for (int i = 0; i < length; i++) plain[i] = (byte)random.Next(0x80);
+            int align = random.Next(64);
+            uint key = (uint)random.NextInt64();
+            int start = random.Next(4);
+            CheckAsciiVerdict(plain, room.AsSpan(align), key, start);
+            for (int position = 0; position < length; position++)
+            {
+                byte kept = plain[position];
+                plain[position] = (byte)(0x80 | random.Next(0x80));
+                CheckAsciiVerdict(plain, room.AsSpan(align), key, start);
+                plain[position] = kept;
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(511)]
+    [InlineData(512)]
+    [InlineData(700)]
+    [InlineData(16 * 1024)]
+    [InlineData(1048576 + 127)]
+    public void AsciiVerdict_LargeLengths_HighByteNearEveryBoundary(int length)
+    {
+        // The aligned head, the unrolled 256-byte loop, the 64/32/16-byte loops and the tail each hold the one
+        // high byte in turn.
+        var random = new Random(length);
+        byte[] plain = new byte[length];
+        for (int i = 0; i < length; i++) plain[i] = (byte)random.Next(0x80);
+        var room = new byte[length + 64];
+        int[] positions = [0, 1, 15, 16, 63, 64, 65, 255, 256, 257, length / 2, length - 257, length - 65, length - 33, length - 17, length - 5, length - 1];
+        for (int align = 0; align < 64; align += 21)
+        {
+            uint key = (uint)random.NextInt64();
+            int start = random.Next(4);
+            CheckAsciiVerdict(plain, room.AsSpan(align), key, start);
+            foreach (int position in positions)
+            {
+                byte kept = plain[position];
+                plain[position] = 0xC3;
+                CheckAsciiVerdict(plain, room.AsSpan(align), key, start);
+                plain[position] = kept;
+            }
+        }
     }
 
     [Fact]
@@ -183,6 +264,7 @@ public class MaskingTests
             int length = (i * 7919) % data.Length;
             offset = Masking.Apply(data.AsSpan(0, length), 0x9ABCDEF0u, offset);
             offset = Masking.Apply(data.AsSpan(0, length), destination, 0x9ABCDEF0u, offset);
+            offset = Masking.ApplyAndCheckAscii(data.AsSpan(0, length), destination, 0x9ABCDEF0u, offset, out _);
         }
         long after = GC.GetAllocatedBytesForCurrentThread();
         Assert.Equal(before, after);

@@ -108,4 +108,57 @@ public class Utf8ReceiveProperties
         var oneShot = new Harness(WebSocketRole.Server).Feed(bytes);
         Assert.Equal(ProtocolViolation.InvalidUtf8, Assert.Single(oneShot.Events).Violation);
     }
+
+    /// <summary>
+    /// Large text is unmasked and checked in 16 KiB blocks, and a block whose unmasked bytes are all ASCII is not
+    /// validated again when it starts at a code point boundary. These messages put a code point (or a broken one)
+    /// across a block boundary, and an all-ASCII block right after an unfinished code point: the verdict must be the
+    /// runtime's, in both roles, one shot and in pieces, in one frame and split in two frames at the boundary.
+    /// </summary>
+    [Theory]
+    [InlineData("C3A9", 16383, true)]        // é across the first block boundary
+    [InlineData("E282AC", 16382, true)]      // € ending exactly at the boundary
+    [InlineData("E282AC", 16383, true)]      // € across it
+    [InlineData("F0A4ADA2", 16381, true)]    // 𤭢 across it
+    [InlineData("C3", 16383, false)]         // a lead byte, then an all-ASCII block
+    [InlineData("E282", 16382, false)]       // an unfinished 3-byte code point, then an all-ASCII block
+    [InlineData("F0A4AD", 32765, false)]     // the same at the second boundary
+    [InlineData("A9", 16384, false)]         // a stray continuation opening an otherwise ASCII block
+    [InlineData("C3", 39999, false)]         // unfinished at the end of the message
+    public void Section_8_1_CodePointsAcrossUnmaskingBlocks(string hex, int at, bool valid)
+    {
+        byte[] payload = new byte[40000];
+        for (int i = 0; i < payload.Length; i++) payload[i] = (byte)('a' + i % 26);
+        byte[] planted = Convert.FromHexString(hex);
+        planted.CopyTo(payload, at);
+        Assert.Equal(valid, System.Text.Unicode.Utf8.IsValid(payload));
+
+        foreach (WebSocketRole role in new[] { WebSocketRole.Server, WebSocketRole.Client })
+        {
+            Func<int, byte[], bool, byte[]> frame = role == WebSocketRole.Server
+                ? (op, p, fin) => Wire.Client(op, p, fin)
+                : (op, p, fin) => Wire.Server(op, p, fin);
+            byte[] oneFrame = frame(1, payload, true);
+            int cut = 16384;
+            byte[] twoFrames = [.. frame(1, payload.AsSpan(0, cut).ToArray(), false), .. frame(0, payload.AsSpan(cut).ToArray(), true)];
+            foreach (byte[] bytes in new[] { oneFrame, twoFrames })
+            {
+                var oneShot = new Harness(role, destinationSize: 65536).Feed(bytes);
+                var pieces = new Harness(role, destinationSize: 65536);
+                for (int offset = 0; offset < bytes.Length; offset += 5000) pieces.FeedPiece(bytes.AsSpan(offset, Math.Min(5000, bytes.Length - offset)));
+                foreach (Harness h in new[] { oneShot, pieces })
+                {
+                    if (valid)
+                    {
+                        Assert.Null(h.Error);
+                        Assert.Equal(payload, Assert.Single(h.Events).Data);
+                    }
+                    else
+                    {
+                        Assert.Equal(ProtocolViolation.InvalidUtf8, Assert.Single(h.Events).Violation);
+                    }
+                }
+            }
+        }
+    }
 }

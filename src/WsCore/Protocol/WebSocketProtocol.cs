@@ -202,13 +202,16 @@ public sealed class WebSocketProtocol : IDisposable
             {
                 Span<byte> target = destination.Slice(0, length);
                 ReadOnlySpan<byte> payload = input.Slice(headerLength, length);
-                if (_expectMasked) Masking.Apply(payload, target, System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(input.Slice(2)), 0);
-                else payload.CopyTo(target);
+                uint key = _expectMasked ? System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(input.Slice(2)) : 0;
                 MessageType type = (MessageType)(b0 & 0x0F);
-                if (type == MessageType.Text && !Utf8Validator.IsValid(target))
+                if (type == MessageType.Text)
                 {
-                    return Fail(ProtocolViolation.InvalidUtf8, input.Length, out result);
+                    // The unmasking pass (a copy with key 0) tells whether the text is all ASCII, hence valid.
+                    Masking.ApplyAndCheckAscii(payload, target, key, 0, out bool allAscii);
+                    if (!allAscii && !Utf8Validator.IsValid(target)) return Fail(ProtocolViolation.InvalidUtf8, input.Length, out result);
                 }
+                else if (_expectMasked) Masking.Apply(payload, target, key, 0);
+                else payload.CopyTo(target);
                 result = new ReceiveResult(headerLength + length, length, type, true);
                 return ReceiveStatus.MessageData;
             }
@@ -306,16 +309,18 @@ public sealed class WebSocketProtocol : IDisposable
                 bool endOfMessage = frameDone & _frameFin;
                 if (_messageType == MessageType.Text)
                 {
-                    // Unmask and validate block by block, so the validator reads bytes that are still in cache.
+                    // Unmask (or copy: key 0) and validate block by block. The unmasking pass also tells whether the
+                    // block is all ASCII; such a block, starting at a code point boundary, is valid as it stands and the
+                    // validator need not read it again. Any other block is validated while it is still in cache.
+                    uint key = _expectMasked ? _frameMaskKey : 0;
                     int offset = 0;
                     do
                     {
                         int block = Math.Min(TextBlockLength, take - offset);
                         Span<byte> targetBlock = target.Slice(offset, block);
-                        if (_expectMasked) _frameMaskOffset = Masking.Apply(source.Slice(offset, block), targetBlock, _frameMaskKey, _frameMaskOffset);
-                        else source.Slice(offset, block).CopyTo(targetBlock);
+                        _frameMaskOffset = Masking.ApplyAndCheckAscii(source.Slice(offset, block), targetBlock, key, _frameMaskOffset, out bool allAscii);
                         offset += block;
-                        if (!_utf8.Validate(targetBlock, endOfMessage && offset == take))
+                        if (!(allAscii && !_utf8.IsInsideCodePoint) && !_utf8.Validate(targetBlock, endOfMessage && offset == take))
                         {
                             return Fail(ProtocolViolation.InvalidUtf8, input.Length, out result);
                         }
