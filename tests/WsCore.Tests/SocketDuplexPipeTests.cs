@@ -146,26 +146,7 @@ public class SocketDuplexPipeAllocationTests(ITestOutputHelper output)
             }
         }
 
-        const int rounds = 1000;
-        await Loop(rounds * 2);
-        // A measurement window has a fixed cost (about 128 KB here, whatever its length), so the allocation per message
-        // is the difference between windows of N and 2N round trips; each window is the smallest of three, so a
-        // one-off allocation elsewhere in the process is skipped while an allocation per message always shows.
-        long small = long.MaxValue, large = long.MaxValue;
-        for (int attempt = 0; attempt < 3; attempt++)
-        {
-            long a0 = GC.GetTotalAllocatedBytes(true);
-            await Loop(rounds);
-            long a1 = GC.GetTotalAllocatedBytes(true);
-            await Loop(rounds * 2);
-            long a2 = GC.GetTotalAllocatedBytes(true);
-            small = Math.Min(small, a1 - a0);
-            large = Math.Min(large, a2 - a1);
-            output.WriteLine($"attempt {attempt}: {rounds} round trips {a1 - a0} B, {rounds * 2} round trips {a2 - a1} B");
-        }
-        long best = Math.Max(0, large - small);
-        double perMessage = best / (rounds * 2.0);
-        output.WriteLine($"per message: {perMessage:F3} B");
+        double perMessage = await Allocations.PerMessageAsync(Loop, 1000, output.WriteLine);
         Assert.True(perMessage < 1, $"{perMessage:F3} bytes per message");
     }
 }

@@ -36,25 +36,6 @@ public class WebSocketConnectionAllocationTests(ITestOutputHelper output)
         }
     }
 
-    private async Task<double> MeasurePerMessageAsync(Func<int, Task> loop)
-    {
-        await loop(2000); // warm-up: JIT, tiering, pools
-        long best = long.MaxValue;
-        for (int attempt = 0; attempt < 3; attempt++)
-        {
-            long a0 = GC.GetTotalAllocatedBytes(true);
-            await loop(1000);
-            long a1 = GC.GetTotalAllocatedBytes(true);
-            await loop(2000);
-            long a2 = GC.GetTotalAllocatedBytes(true);
-            // The extra 1000 round trips (2000 messages) cost (a2 - a1) - (a1 - a0).
-            long extra = Math.Max(0, (a2 - a1) - (a1 - a0));
-            best = Math.Min(best, extra);
-            output.WriteLine($"attempt {attempt}: N=1000 {a1 - a0} B, N=2000 {a2 - a1} B");
-        }
-        return best / 2000.0;
-    }
-
     [Theory]
     [InlineData("default")]
     [InlineData("keep-alive")]
@@ -71,8 +52,7 @@ public class WebSocketConnectionAllocationTests(ITestOutputHelper output)
         byte[] message = new byte[128];
         new Random(1).NextBytes(message);
         byte[] buffer = new byte[4096];
-        double perMessage = await MeasurePerMessageAsync(n => EchoAsync(server, client, message, buffer, n));
-        output.WriteLine($"per message: {perMessage:F3} B");
+        double perMessage = await Allocations.PerMessageAsync(n => EchoAsync(server, client, message, buffer, n), 1000, output.WriteLine);
         Assert.True(perMessage < 1, $"{perMessage:F3} bytes per message");
     }
 
@@ -103,8 +83,7 @@ public class WebSocketConnectionAllocationTests(ITestOutputHelper output)
             await serverLoop.ConfigureAwait(false);
         }
 
-        double perMessage = await MeasurePerMessageAsync(Run);
-        output.WriteLine($"per message: {perMessage:F3} B");
+        double perMessage = await Allocations.PerMessageAsync(Run, 1000, output.WriteLine);
         Assert.True(perMessage < 1, $"{perMessage:F3} bytes per message");
     }
 }
@@ -136,20 +115,7 @@ public class WsCoreWebSocketAllocationTests(ITestOutputHelper output)
             }
         }
 
-        await Loop(2000);
-        long best = long.MaxValue;
-        for (int attempt = 0; attempt < 3; attempt++)
-        {
-            long a0 = GC.GetTotalAllocatedBytes(true);
-            await Loop(1000);
-            long a1 = GC.GetTotalAllocatedBytes(true);
-            await Loop(2000);
-            long a2 = GC.GetTotalAllocatedBytes(true);
-            best = Math.Min(best, Math.Max(0, (a2 - a1) - (a1 - a0)));
-            output.WriteLine($"attempt {attempt}: N=1000 {a1 - a0} B, N=2000 {a2 - a1} B");
-        }
-        double perMessage = best / 2000.0;
-        output.WriteLine($"per message: {perMessage:F3} B");
+        double perMessage = await Allocations.PerMessageAsync(Loop, 1000, output.WriteLine);
         Assert.True(perMessage < 1, $"{perMessage:F3} bytes per message");
     }
 }
