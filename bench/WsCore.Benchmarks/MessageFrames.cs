@@ -21,6 +21,31 @@ internal static class MessageFrames
         return payload;
     }
 
+    /// <summary>
+    /// <paramref name="size"/> bytes of valid UTF-8 text in which about two thirds of the bytes belong to 2-, 3- and
+    /// 4-byte characters; the last character that does not fit whole is replaced by ASCII spaces.
+    /// </summary>
+    public static byte[] NonAsciiText(int size)
+    {
+        byte[] pattern = System.Text.Encoding.UTF8.GetBytes("Grüße aus Köln, κόσμε, Привет мир, 世界你好, 😀 ok; ");
+        var payload = new byte[size];
+        int written = 0;
+        while (written < size)
+        {
+            int n = Math.Min(pattern.Length, size - written);
+            pattern.AsSpan(0, n).CopyTo(payload.AsSpan(written));
+            written += n;
+        }
+        // Blank out a character cut at the end.
+        int end = size;
+        int start = end - 1;
+        while (start > 0 && (payload[start] & 0xC0) == 0x80) start--;
+        if (start >= 0 && payload[start] >= 0x80 && end - start < (payload[start] >= 0xF0 ? 4 : payload[start] >= 0xE0 ? 3 : 2))
+            payload.AsSpan(start, end - start).Fill((byte)' ');
+        if (!System.Text.Unicode.Utf8.IsValid(payload)) throw new InvalidOperationException("non-ASCII benchmark text is not valid UTF-8");
+        return payload;
+    }
+
     /// <summary>The frames of one message: masked when a client sends it; split into <paramref name="fragments"/> frames.</summary>
     public static byte[] Build(byte[] payload, MessageType type, int fragments, bool masked)
     {
