@@ -96,11 +96,19 @@ public sealed class HandshakeRequestTarget : IFuzzTarget
         Oracle.Check(WebSocketAccept.IsValidKey(request.Key), "Done with an invalid key {0}", request.Key);
         string? subprotocol = request.Subprotocols.Count > 0 ? request.Subprotocols[0] : null;
         if (subprotocol is not null) Oracle.Check(request.OffersSubprotocol(subprotocol), "OffersSubprotocol({0}) is false", subprotocol);
-        byte[] response = new byte[1024];
-        bool ok = HandshakeResponseWriter.TryWriteSwitchingProtocols(response, request.Key, subprotocol, null, out int written);
-        Oracle.Check(ok, "the 101 for a valid request does not fit 1024 bytes");
+        // The 101 into a growing buffer; the span overload into 1024 bytes must agree: the same bytes when they fit,
+        // false (not an exception, not a truncated head) when they do not (a request may name a subprotocol as long
+        // as a header line may be).
+        var output = new System.Buffers.ArrayBufferWriter<byte>();
+        int written = HandshakeResponseWriter.WriteSwitchingProtocols(output, request.Key, subprotocol);
+        byte[] fixedBuffer = new byte[1024];
+        bool fits = HandshakeResponseWriter.TryWriteSwitchingProtocols(fixedBuffer, request.Key, subprotocol, null, out int fixedWritten);
+        Oracle.Check(fits == (written <= fixedBuffer.Length), "TryWriteSwitchingProtocols disagrees on whether a {0}-byte head fits 1024 bytes", written);
+        Oracle.Check(fits ? fixedBuffer.AsSpan(0, fixedWritten).SequenceEqual(output.WrittenSpan) : fixedWritten == 0,
+            "TryWriteSwitchingProtocols wrote other bytes than WriteSwitchingProtocols");
+        ReadOnlySpan<byte> response = output.WrittenSpan;
         var client = new HandshakeResponseReader(request.Key, request.Subprotocols);
-        HandshakeReadStatus s = client.Read(response.AsSpan(0, written), out int n);
+        HandshakeReadStatus s = client.Read(response, out int n);
         Oracle.Check(s == HandshakeReadStatus.Done, "the 101 written for the request is not accepted: {0}", client.Error);
         Oracle.Check(n == written && client.StatusCode == 101, "the 101 was consumed as {0} bytes", n);
         Oracle.Check(client.Response!.Subprotocol == subprotocol, "the chosen subprotocol {0} was not read back", subprotocol);
