@@ -33,7 +33,7 @@ order = {}
 current = None
 gc = None
 for line in log:
-    m = re.match(r"^// Benchmark: (\w+)\.('[^']*'|[\w.]+): \w+\(.*\)(?: \[(.*)\])?$", line)
+    m = re.match(r"^// Benchmark: (\w+)\.('[^']*'|[\w.]+): [\w-]+\(.*\)(?: \[(.*)\])?$", line)
     if m:
         method = m.group(2).strip("'")
         current, gc = (m.group(1), DESCRIPTIONS.get(method, method), m.group(3) or ""), None
