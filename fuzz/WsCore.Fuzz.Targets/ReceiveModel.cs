@@ -37,6 +37,7 @@ public static class ReceiveModel
         bool inMessage = false;
         MessageType type = default;
         var message = new List<byte>();
+        var textPrefix = new Utf8PrefixCheck();
         int fragments = 0;
         int pos = 0;
         while (true)
@@ -111,7 +112,7 @@ public static class ReceiveModel
                 {
                     inMessage = true;
                     type = (MessageType)h.Opcode;
-                    message.Clear();
+                    message.Clear(); textPrefix = default;
                     fragments = 0;
                 }
                 fragments++;
@@ -119,8 +120,8 @@ public static class ReceiveModel
                 bool end = complete && h.Fin;
                 if (type == MessageType.Text)
                 {
-                    byte[] all = message.ToArray();
-                    bool ok = end ? System.Text.Unicode.Utf8.IsValid(all) : ReceiveTarget.IsValidUtf8Prefix(all);
+                    ReadOnlySpan<byte> all = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(message);
+                    bool ok = end ? System.Text.Unicode.Utf8.IsValid(all) : textPrefix.IsValidPrefix(all);
                     if (!ok) { events.Add(Error(ProtocolViolation.InvalidUtf8)); return events; }
                 }
                 if (!complete) return events;
@@ -128,7 +129,7 @@ public static class ReceiveModel
                 {
                     events.Add(new ReceiveEvent('M', type, message.ToArray(), 0));
                     inMessage = false;
-                    message.Clear();
+                    message.Clear(); textPrefix = default;
                 }
             }
             pos += headerLength + payload.Length;

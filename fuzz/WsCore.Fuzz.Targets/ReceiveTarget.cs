@@ -78,6 +78,7 @@ public sealed class ReceiveTarget : IFuzzTarget
         var peer = new OutputChecker(_role);
         var transcript = new List<ReceiveEvent>();
         var message = new List<byte>();
+        var textPrefix = new Utf8PrefixCheck();
         MessageType? messageType = null;
         bool terminal = false;
         byte[] destination = new byte[maxDestination];
@@ -129,15 +130,16 @@ public sealed class ReceiveTarget : IFuzzTarget
                         Oracle.Check(message.Count <= maxMessageBound, "message of {0} bytes exceeds the configured limits", message.Count);
                         if (r.MessageType == MessageType.Text)
                         {
+                            ReadOnlySpan<byte> text = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(message);
                             if (r.EndOfMessage)
-                                Oracle.Check(System.Text.Unicode.Utf8.IsValid(message.ToArray()), "text message is not valid UTF-8");
+                                Oracle.Check(System.Text.Unicode.Utf8.IsValid(text), "text message is not valid UTF-8");
                             else
-                                Oracle.Check(IsValidUtf8Prefix(message.ToArray()), "delivered text is not a valid UTF-8 prefix (not fail-fast)");
+                                Oracle.Check(textPrefix.IsValidPrefix(text), "delivered text is not a valid UTF-8 prefix (not fail-fast)");
                         }
                         if (r.EndOfMessage)
                         {
                             transcript.Add(new ReceiveEvent('M', r.MessageType, message.ToArray(), 0));
-                            message.Clear();
+                            message.Clear(); textPrefix = default;
                             messageType = null;
                         }
                         break;
@@ -194,7 +196,7 @@ public sealed class ReceiveTarget : IFuzzTarget
                             Oracle.Check(written.Count == 0, "unexpected output after the peer's close");
                         }
                         transcript.Add(new ReceiveEvent('C', default, payload.ToArray(), 0));
-                        message.Clear();
+                        message.Clear(); textPrefix = default;
                         messageType = null;
                         break;
                     }
@@ -218,7 +220,7 @@ public sealed class ReceiveTarget : IFuzzTarget
                             Oracle.Check(written.Count == 0, "a close was written twice");
                         }
                         transcript.Add(new ReceiveEvent('E', default, [], ReceiveModel.Bit(v)));
-                        message.Clear();
+                        message.Clear(); textPrefix = default;
                         messageType = null;
                         break;
                     }
@@ -355,15 +357,33 @@ public sealed class ReceiveTarget : IFuzzTarget
     }
 
     /// <summary>True when the bytes are valid UTF-8 or valid UTF-8 cut inside the last code point.</summary>
-    internal static bool IsValidUtf8Prefix(ReadOnlySpan<byte> bytes)
+}
+
+/// <summary>
+/// Whether a growing message is still a prefix of valid UTF-8, reading each new byte about once: it remembers how many
+/// leading bytes are whole, valid code points and decodes (with the runtime's <see cref="System.Text.Rune"/>, not WsCore)
+/// only from there. Checking the whole prefix again at every delivered piece was quadratic: a 57 KB text message
+/// delivered a byte at a time took seconds and AFL reported it as a hang.
+/// </summary>
+internal struct Utf8PrefixCheck
+{
+    private int _whole;
+
+    /// <summary>True if <paramref name="message"/> (the previous message grown at its end) is a valid UTF-8 prefix.</summary>
+    public bool IsValidPrefix(ReadOnlySpan<byte> message)
     {
-        int i = 0;
-        while (i < bytes.Length)
+        int i = _whole;
+        while (i < message.Length)
         {
-            System.Buffers.OperationStatus s = System.Text.Rune.DecodeFromUtf8(bytes.Slice(i), out _, out int n);
-            if (s == System.Buffers.OperationStatus.Done) { i += n; continue; }
-            return s == System.Buffers.OperationStatus.NeedMoreData;
+            System.Buffers.OperationStatus s = System.Text.Rune.DecodeFromUtf8(message.Slice(i), out _, out int n);
+            if (s != System.Buffers.OperationStatus.Done)
+            {
+                _whole = i;
+                return s == System.Buffers.OperationStatus.NeedMoreData; // an unfinished but so far valid code point
+            }
+            i += n;
         }
+        _whole = i;
         return true;
     }
 }
