@@ -309,16 +309,16 @@ public sealed class WebSocketProtocol : IDisposable
                 bool endOfMessage = frameDone & _frameFin;
                 if (_messageType == MessageType.Text)
                 {
-                    // Unmask (or copy: key 0) and validate block by block. The unmasking pass also tells whether the
-                    // block is all ASCII; such a block, starting at a code point boundary, is valid as it stands and the
-                    // validator need not read it again. Any other block is validated while it is still in cache.
-                    uint key = _expectMasked ? _frameMaskKey : 0;
+                    // Unmask (or copy: an unmasked frame's key is 0) and validate block by block. The unmasking pass
+                    // also tells whether the block is all ASCII; such a block, starting at a code point boundary, is
+                    // valid as it stands and the validator need not read it again. Any other block is validated while
+                    // it is still in cache.
                     int offset = 0;
                     do
                     {
                         int block = Math.Min(TextBlockLength, take - offset);
                         Span<byte> targetBlock = target.Slice(offset, block);
-                        _frameMaskOffset = Masking.ApplyAndCheckAscii(source.Slice(offset, block), targetBlock, key, _frameMaskOffset, out bool allAscii);
+                        _frameMaskOffset = Masking.ApplyAndCheckAscii(source.Slice(offset, block), targetBlock, _frameMaskKey, _frameMaskOffset, out bool allAscii);
                         offset += block;
                         if (!(allAscii && !_utf8.IsInsideCodePoint) && !_utf8.Validate(targetBlock, endOfMessage && offset == take))
                         {
