@@ -146,11 +146,46 @@ public class BackpressureTests
         Assert.Equal(SendStatus.Closed, await server.SendAsync(message, MessageType.Binary));
         Assert.InRange((long)done * FrameSize, PauseThreshold, PauseThreshold + FrameSize + Limit);
 
-        time.Advance(TimeSpan.FromSeconds(5)); // the peer never answers the close
-        Assert.Equal(KeepAliveAction.CloseTimedOut, server.TimedOut);
+        // The peer reads again (it never answers the close): every accepted frame arrives, then the close frame.
+        long expected = (long)done * FrameSize + 4;
+        var received = new MemoryStream();
+        while (received.Length < expected)
+        {
+            ReadResult r = await toPeer.Reader.ReadAsync().AsTask().WaitAsync(Wait);
+            foreach (ReadOnlyMemory<byte> segment in r.Buffer) received.Write(segment.Span);
+            toPeer.Reader.AdvanceTo(r.Buffer.End);
+        }
+        Assert.Equal(expected, received.Length);
+        Assert.Equal(new byte[] { 0x88, 0x02, (byte)(code >> 8), (byte)code }, received.ToArray()[^4..]);
 
-        var (total, tail) = await DrainAsync(toPeer); // the transport was completed: reading ends
-        Assert.Equal((long)done * FrameSize + 4, total);
-        Assert.Equal(new byte[] { 0x88, 0x02, (byte)(code >> 8), (byte)code }, tail);
+        time.Advance(TimeSpan.FromSeconds(5)); // the close is never answered
+        Assert.Equal(KeepAliveAction.CloseTimedOut, server.TimedOut);
+        var (rest, _) = await DrainAsync(toPeer); // the transport was completed: reading ends
+        Assert.Equal(0, rest);
+    }
+
+    [Theory]
+    [InlineData(BackpressurePolicy.FailSend)]
+    [InlineData(BackpressurePolicy.CloseWith1013)]
+    public async Task A_close_timeout_while_the_reader_stays_paused_drops_the_buffered_frames_and_ends_the_transport(BackpressurePolicy policy)
+    {
+        var time = new FakeTimeProvider();
+        var (server, toPeer) = Create(policy, time);
+        byte[] message = new byte[MessageSize];
+        int done = 0;
+        while (await server.SendAsync(message, MessageType.Binary) == SendStatus.Done) done++;
+        if (policy == BackpressurePolicy.FailSend) Assert.Equal(SendStatus.Done, await server.CloseOutputAsync(CloseCodes.GoingAway));
+        Assert.Equal(WebSocketState.CloseSent, server.State);
+
+        time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(KeepAliveAction.CloseTimedOut, server.TimedOut);
+        Assert.True(server.IsAborted);
+        await server.DisposeAsync();
+        // What the transport had taken before it pushed back is still readable, and nothing after it: the frames
+        // buffered while it pushed back were dropped with the connection, and the writer was completed.
+        var (total, _) = await DrainAsync(toPeer);
+        Assert.Equal(0, total % FrameSize);
+        Assert.InRange(total, PauseThreshold, PauseThreshold + FrameSize);
+        Assert.True(total < (long)done * FrameSize);
     }
 }

@@ -122,6 +122,13 @@ public sealed class SocketDuplexPipe : IDuplexPipe, IAsyncDisposable
         }
         catch (SocketException) { }
         catch (ObjectDisposedException) { }
+        catch (Exception)
+        {
+            // The writer was completed with an error (an abort): close at once instead of a graceful FIN.
+            await reader.CompleteAsync().ConfigureAwait(false);
+            Close();
+            return;
+        }
         await reader.CompleteAsync().ConfigureAwait(false);
         try { _socket.Shutdown(SocketShutdown.Send); } catch (SocketException) { } catch (ObjectDisposedException) { }
         await Task.WhenAny(_receiving ?? Task.CompletedTask, Task.Delay(_lingerTimeout)).ConfigureAwait(false);
@@ -135,6 +142,13 @@ public sealed class SocketDuplexPipe : IDuplexPipe, IAsyncDisposable
         while (await _socket.ReceiveAsync(scratch, SocketFlags.None).ConfigureAwait(false) > 0)
         {
         }
+    }
+
+    /// <summary>Closes the socket at once (an aborted WebSocket): unsent output is dropped, both loops end.</summary>
+    internal void Abort()
+    {
+        Close();
+        try { _outputPipe.Reader.CancelPendingRead(); } catch (Exception) { }
     }
 
     private void Close()

@@ -24,6 +24,7 @@ public sealed class WebSocketConnection : IAsyncDisposable
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
     private readonly bool _transportLingers;
+    private readonly SocketDuplexPipe? _socketPipe;
     private readonly WebSocketProtocol _protocol;
     private readonly WebSocketConnectionOptions _options;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
@@ -33,11 +34,29 @@ public sealed class WebSocketConnection : IAsyncDisposable
     private readonly bool _keepAliveEnabled;
     private readonly BackpressurePolicy _policy;
     private readonly long _maxBuffered;
+    // Who may touch what (the rule the adapters follow; issue 11):
+    // - _output, the transport's PipeWriter, has one owner at a time. The owner is the holder of _sendLock while
+    //   _flushInProgress is false. While _flushInProgress is true (non-waiting policies: a flush the transport has not
+    //   completed), the flush belongs to DrainAsync, which touches the writer again only once it has the flush's result
+    //   and holds _sendLock; holders of _sendLock write into _overflow instead. Any thread may call
+    //   _output.CancelPendingFlush() (PipeWriter allows it). _output.Complete is called once (_outputClosed), by an owner,
+    //   never while a flush is in flight: Abort and the closing code only request it (_completeRequested) and whoever
+    //   owns the writer next completes it (ReleaseWriter).
+    // - _input, the PipeReader, is used by the one receive in progress (_receiving), or by the closing code when no
+    //   receive is in progress; CompleteInput defers to an active receive, which completes it when it returns.
+    // - The engine (_protocol) is used under _protocolLock; _disposed is set under it.
+    // - _overflow, _inFlightBytes: guarded by _sendLock (the owner of the writer, or of the overflow while a flush is in flight).
+    // - _keepAlive, _timer, _timerStopped: guarded by _protocolLock.
+    // - _aborted, _outputCompleted, _completeRequested, _cancelRequested, _flushInProgress: written by owners, read anywhere
+    //   (volatile); the flags only ever go from false to true, except _flushInProgress, which only the writer's owner changes.
     private int _receiving;
-    private bool _inputCompleted;
-    private bool _inputClosed;
-    private bool _outputCompleted;
-    private bool _outputClosed;
+    private volatile bool _inputCompleted;
+    private int _inputClosed;
+    private volatile bool _outputCompleted;
+    private volatile bool _outputClosed;
+    private volatile bool _outputClosedGracefully;
+    private volatile bool _completeRequested;
+    private volatile bool _cancelRequested;
     private volatile bool _aborted;
 
     // Keep-alive and close timeout (guarded by _protocolLock).
@@ -46,10 +65,12 @@ public sealed class WebSocketConnection : IAsyncDisposable
     private bool _timerStopped;
     private volatile KeepAliveAction _timedOut;
 
-    // Non-waiting backpressure policies (guarded by _sendLock): a flush the transport has not completed yet, and the bytes
-    // written since it started.
-    private bool _flushInProgress;
-    private long _bufferedBytes;
+    // Non-waiting backpressure policies (guarded by _sendLock): a flush the transport has not completed yet, the bytes
+    // given to it, the frames written since it started, and the task finishing it.
+    private volatile bool _flushInProgress;
+    private long _inFlightBytes;
+    private OutboundBuffer? _overflow;
+    private Task? _drain;
 
     /// <summary>Creates a connection over a transport whose opening handshake is done.</summary>
     /// <param name="transport">The transport; bytes after the handshake.</param>
@@ -70,7 +91,8 @@ public sealed class WebSocketConnection : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(transport);
         _input = transport.Input;
         _output = transport.Output;
-        _transportLingers = transport is SocketDuplexPipe;
+        _socketPipe = transport as SocketDuplexPipe;
+        _transportLingers = _socketPipe is not null;
         _options = options ?? WebSocketConnectionOptions.Default;
         _protocol = new WebSocketProtocol(role, _options.Protocol, perMessageDeflate);
         _time = _options.TimeProvider ?? TimeProvider.System;
@@ -105,7 +127,7 @@ public sealed class WebSocketConnection : IAsyncDisposable
     }
 
     /// <summary>Test hook: the transport holds back a flush (non-waiting backpressure policies).</summary>
-    internal bool IsBackpressured => Volatile.Read(ref _flushInProgress);
+    internal bool IsBackpressured => _flushInProgress;
 
     /// <summary>True once the transport was closed without a completed closing handshake (by <see cref="Abort"/>, a timeout, or a transport failure seen by a receive).</summary>
     public bool IsAborted => _aborted;
@@ -215,7 +237,7 @@ public sealed class WebSocketConnection : IAsyncDisposable
         }
         finally
         {
-            Volatile.Write(ref _receiving, 0);
+            Interlocked.Exchange(ref _receiving, 0);
             if (_inputCompleted) CompleteInput();
         }
     }
@@ -242,15 +264,19 @@ public sealed class WebSocketConnection : IAsyncDisposable
     /// <summary>
     /// Sends a message, or one fragment of it. With <see cref="BackpressurePolicy.Wait"/> it waits for the flush; with the
     /// other policies it returns at once, or <see cref="SendStatus.BufferFull"/> when the outbound buffer is over its limit.
+    /// A transport that fails or is aborted makes it return <see cref="SendStatus.Closed"/>; it never throws for it.
     /// </summary>
     /// <param name="payload">The payload.</param>
     /// <param name="type">The message type.</param>
     /// <param name="endOfMessage">True for the last (or only) fragment.</param>
     /// <param name="cancellationToken">Cancels the wait for the send lock or the flush.</param>
     /// <returns><see cref="SendStatus.Done"/>, or why nothing was sent.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> is not <see cref="MessageType.Text"/> or <see cref="MessageType.Binary"/>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<SendStatus> SendAsync(ReadOnlyMemory<byte> payload, MessageType type, bool endOfMessage = true, CancellationToken cancellationToken = default)
     {
+        if (type is not (MessageType.Text or MessageType.Binary)) throw new ArgumentOutOfRangeException(nameof(type));
         await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -258,22 +284,34 @@ public sealed class WebSocketConnection : IAsyncDisposable
             long size = payload.Length + FrameHeader.MaxLength;
             if (IsOverLimit(size)) return OnBufferFull();
             SendStatus status;
+            IBufferWriter<byte> target = Target;
             lock (_protocolLock)
             {
-                status = _protocol.WriteMessage(_output, payload.Span, type, endOfMessage);
+                if (_disposed) return SendStatus.Closed;
+                try
+                {
+                    status = _protocol.WriteMessage(target, payload.Span, type, endOfMessage);
+                }
+                catch (Exception e) when (e is not ArgumentException)
+                {
+                    // GetSpan/Advance of a writer completed or failed underneath us (e.g. by the host).
+                    _outputCompleted = true;
+                    return SendStatus.Closed;
+                }
             }
             if (status == SendStatus.Done) await CommitAsync(size, cancellationToken).ConfigureAwait(false);
             return status;
         }
         finally
         {
-            _sendLock.Release();
+            ReleaseWriter();
         }
     }
 
     /// <summary>Sends a ping.</summary>
     /// <param name="payload">At most 125 bytes.</param>
     /// <param name="cancellationToken">Cancels the wait for the send lock or the flush.</param>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<SendStatus> PingAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
     {
@@ -283,16 +321,27 @@ public sealed class WebSocketConnection : IAsyncDisposable
             if (_outputCompleted || _protocol.IsCloseSent) return SendStatus.Closed;
             if (IsOverLimit(ControlFrameBytes)) return OnBufferFull();
             SendStatus status;
+            IBufferWriter<byte> target = Target;
             lock (_protocolLock)
             {
-                status = _protocol.WritePing(_output, payload.Span);
+                if (_disposed) return SendStatus.Closed;
+                try
+                {
+                    status = _protocol.WritePing(target, payload.Span);
+                }
+                catch (Exception e) when (e is not ArgumentException)
+                {
+                    // GetSpan/Advance of a writer completed or failed underneath us (e.g. by the host).
+                    _outputCompleted = true;
+                    return SendStatus.Closed;
+                }
             }
             if (status == SendStatus.Done) await CommitAsync(ControlFrameBytes, cancellationToken).ConfigureAwait(false);
             return status;
         }
         finally
         {
-            _sendLock.Release();
+            ReleaseWriter();
         }
     }
 
@@ -322,9 +371,20 @@ public sealed class WebSocketConnection : IAsyncDisposable
         try
         {
             if (_outputCompleted) return SendStatus.Closed;
+            IBufferWriter<byte> target = Target;
             lock (_protocolLock)
             {
-                status = empty ? _protocol.WriteClose(_output) : _protocol.WriteClose(_output, code, reason.Span);
+                if (_disposed) return SendStatus.Closed;
+                try
+                {
+                    status = empty ? _protocol.WriteClose(target) : _protocol.WriteClose(target, code, reason.Span);
+                }
+                catch (Exception e) when (e is not ArgumentException)
+                {
+                    // GetSpan/Advance of a writer completed or failed underneath us (e.g. by the host).
+                    _outputCompleted = true;
+                    return SendStatus.Closed;
+                }
             }
             if (status == SendStatus.Done)
             {
@@ -335,7 +395,7 @@ public sealed class WebSocketConnection : IAsyncDisposable
         }
         finally
         {
-            _sendLock.Release();
+            ReleaseWriter();
         }
         if (status == SendStatus.Done && _protocol.State == WebSocketState.Closed)
         {
@@ -366,7 +426,16 @@ public sealed class WebSocketConnection : IAsyncDisposable
 
     private async ValueTask<SendStatus> CloseCoreAsync(ushort code, ReadOnlyMemory<byte> reason, bool empty, CancellationToken cancellationToken)
     {
-        SendStatus status = await CloseOutputCoreAsync(code, reason, empty, cancellationToken).ConfigureAwait(false);
+        SendStatus status;
+        try
+        {
+            status = await CloseOutputCoreAsync(code, reason, empty, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Abort();
+            return SendStatus.Closed;
+        }
         if (status != SendStatus.Done && status != SendStatus.Closed) return status;
         if (Volatile.Read(ref _receiving) != 0) return status;
         byte[] scratch = ArrayPool<byte>.Shared.Rent(4096);
@@ -382,6 +451,10 @@ public sealed class WebSocketConnection : IAsyncDisposable
         {
             Abort();
         }
+        catch (InvalidOperationException)
+        {
+            // A receive started meanwhile: it sees the peer's close.
+        }
         finally
         {
             ArrayPool<byte>.Shared.Return(scratch);
@@ -389,36 +462,69 @@ public sealed class WebSocketConnection : IAsyncDisposable
         return status;
     }
 
-    /// <summary>Closes the transport at once, without a closing handshake. Pending and later operations end as aborted.</summary>
+    /// <summary>
+    /// Closes the transport at once, without a closing handshake. Pending and later operations end as aborted: a
+    /// blocked flush is cancelled, sends return <see cref="SendStatus.Closed"/>, a receive returns
+    /// <see cref="ConnectionReceiveKind.Aborted"/>. Frames still buffered by a non-waiting policy are dropped. Safe to
+    /// call from any thread, any number of times; it never blocks and never throws.
+    /// </summary>
     public void Abort()
     {
         _aborted = true;
+        _outputCompleted = true;
+        Interlocked.MemoryBarrier(); // pairs with the receive's Interlocked.Exchange(ref _receiving) (CompleteInput)
         StopTimer();
-        try { _input.CancelPendingRead(); } catch (InvalidOperationException) { }
-        try { _output.CancelPendingFlush(); } catch (InvalidOperationException) { }
-        CompleteOutput();
+        try { _input.CancelPendingRead(); } catch (Exception) { }
+        RequestCompleteOutput(cancelFlush: true);
         CompleteInput();
+        // A socket pipe's send loop would otherwise wait for a paused peer to take the last bytes; after a graceful
+        // completion (the closing handshake is done) it is left to send them and close with a FIN.
+        if (!_outputClosedGracefully) _socketPipe?.Abort();
     }
 
-    /// <summary>Aborts the connection if it is still open and releases the transport.</summary>
-    public ValueTask DisposeAsync()
+    /// <summary>
+    /// Aborts the connection if it is still open and releases the transport. When the returned task completes the
+    /// connection no longer uses the transport's writer (it is completed) nor its reader (completed, or completed by a
+    /// receive still returning).
+    /// </summary>
+    public async ValueTask DisposeAsync()
     {
         Abort();
+        // The writer's owner (a sender whose flush was just cancelled, or the drain loop) completes it when it lets go.
+        using (var bound = new CancellationTokenSource(BoundedCloseTimeout, _time))
+        {
+            try
+            {
+                await _sendLock.WaitAsync(bound.Token).ConfigureAwait(false);
+                Task? drain = _drain;
+                ReleaseWriter();
+                if (drain is not null) await drain.WaitAsync(bound.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // A transport that ignores CancelPendingFlush: the owner completes the writer whenever it returns.
+            }
+        }
         lock (_protocolLock)
         {
-            // Sends check the output first and receives check this flag under the same lock, so nothing uses the
+            // Sends check this flag under the same lock before they write, and receives too, so nothing uses the
             // engine's native compression state after this.
             _disposed = true;
             _protocol.Dispose();
         }
-        return ValueTask.CompletedTask;
     }
 
     private bool _disposed;
 
-    // ---- Sending and backpressure ----
+    // ---- Sending, writer ownership and backpressure ----
 
-    private bool IsOverLimit(long size) => _policy != BackpressurePolicy.Wait && _flushInProgress && _bufferedBytes + size > _maxBuffered;
+    /// <summary>Where the owner of the send lock writes frames: the transport, or the overflow while a flush is in flight.</summary>
+    private IBufferWriter<byte> Target => _flushInProgress ? (_overflow ??= new OutboundBuffer()) : _output;
+
+    /// <summary>Bytes written while the transport pushes back: those of the flush in flight plus the overflow's.</summary>
+    private long BufferedBytes => _inFlightBytes + (_overflow?.Length ?? 0);
+
+    private bool IsOverLimit(long size) => _policy != BackpressurePolicy.Wait && _flushInProgress && BufferedBytes + size > _maxBuffered;
 
     /// <summary>The outbound buffer is over its limit (caller holds the send lock): apply the policy.</summary>
     private SendStatus OnBufferFull()
@@ -426,34 +532,35 @@ public sealed class WebSocketConnection : IAsyncDisposable
         if (_policy == BackpressurePolicy.FailSend) return SendStatus.BufferFull;
         ushort code = _policy == BackpressurePolicy.CloseWith1013 ? CloseCodes.TryAgainLater : CloseCodes.MessageTooBig;
         SendStatus closed;
+        IBufferWriter<byte> target = Target; // the overflow: a flush is in flight
         lock (_protocolLock)
         {
-            closed = _protocol.WriteClose(_output, code, default);
+            if (_disposed) return SendStatus.BufferFull;
+            try
+            {
+                closed = _protocol.WriteClose(target, code, default);
+            }
+            catch (Exception)
+            {
+                _outputCompleted = true;
+                return SendStatus.BufferFull;
+            }
         }
-        if (closed == SendStatus.Done)
-        {
-            _bufferedBytes += ControlFrameBytes;
-            StartCloseTimer();
-        }
+        if (closed == SendStatus.Done) StartCloseTimer();
         return SendStatus.BufferFull;
     }
 
-    /// <summary>Makes written bytes go out (caller holds the send lock), waiting or not as the policy says.</summary>
+    /// <summary>Makes written bytes go out (caller owns the writer), waiting or not as the policy says.</summary>
     private ValueTask CommitAsync(long size, CancellationToken cancellationToken)
     {
         if (_policy == BackpressurePolicy.Wait) return FlushAsync(cancellationToken);
-        if (_flushInProgress)
-        {
-            // The drain loop flushes these bytes once the transport has taken the earlier ones.
-            _bufferedBytes += size;
-            return default;
-        }
-        StartFlush();
+        if (_flushInProgress) return default; // in the overflow: the drain loop moves it once the transport took the rest
+        StartFlush(size);
         return default;
     }
 
     /// <summary>Starts a flush without waiting for it; a flush the transport holds back is finished by <see cref="DrainAsync"/>.</summary>
-    private void StartFlush()
+    private void StartFlush(long size)
     {
         ValueTask<FlushResult> flush;
         try
@@ -470,9 +577,9 @@ public sealed class WebSocketConnection : IAsyncDisposable
             ObserveFlush(flush);
             return;
         }
+        _inFlightBytes = size;
         _flushInProgress = true;
-        _bufferedBytes = 0;
-        _ = DrainAsync(flush);
+        _drain = DrainAsync(flush);
     }
 
     private void ObserveFlush(ValueTask<FlushResult> flush)
@@ -488,57 +595,79 @@ public sealed class WebSocketConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Owns the writer while a flush is in flight: when the transport completes it, moves the overflow into the writer and
+    /// flushes again, until nothing is left. Never throws (its task is not awaited by senders).
+    /// </summary>
     private async Task DrainAsync(ValueTask<FlushResult> pending)
     {
-        while (true)
+        try
         {
-            try
+            while (true)
             {
-                FlushResult r = await pending.ConfigureAwait(false);
-                if (r.IsCompleted || r.IsCanceled) _outputCompleted = true;
-            }
-            catch (Exception)
-            {
-                _outputCompleted = true;
-            }
-            await _sendLock.WaitAsync().ConfigureAwait(false);
-            try
-            {
-                if (!_outputCompleted)
-                {
-                    lock (_protocolLock)
-                    {
-                        if (_protocol.HasPendingOutput) _bufferedBytes += _protocol.WritePendingOutput(_output);
-                    }
-                }
-                if (_outputCompleted || _bufferedBytes == 0)
-                {
-                    _flushInProgress = false;
-                    _bufferedBytes = 0;
-                    return;
-                }
-                _bufferedBytes = 0;
                 try
                 {
-                    pending = _output.FlushAsync();
+                    FlushResult r = await pending.ConfigureAwait(false);
+                    if (r.IsCompleted || r.IsCanceled) _outputCompleted = true;
                 }
                 catch (Exception)
                 {
                     _outputCompleted = true;
-                    _flushInProgress = false;
-                    return;
                 }
-                if (pending.IsCompleted)
+                await _sendLock.WaitAsync().ConfigureAwait(false);
+                try
                 {
-                    ObserveFlush(pending);
-                    _flushInProgress = false;
-                    return;
+                    _inFlightBytes = 0;
+                    long moved = 0;
+                    if (!_outputCompleted && !_cancelRequested)
+                    {
+                        try
+                        {
+                            if (_overflow is { Length: > 0 }) moved = _overflow.MoveTo(_output);
+                            lock (_protocolLock)
+                            {
+                                if (!_disposed && _protocol.HasPendingOutput) moved += _protocol.WritePendingOutput(_output);
+                            }
+                        }
+                        catch (Exception)
+                        {
+                            _outputCompleted = true;
+                        }
+                    }
+                    if (_outputCompleted || _cancelRequested || moved == 0)
+                    {
+                        _overflow?.Reset();
+                        _flushInProgress = false;
+                        return;
+                    }
+                    try
+                    {
+                        pending = _output.FlushAsync();
+                    }
+                    catch (Exception)
+                    {
+                        _outputCompleted = true;
+                        _flushInProgress = false;
+                        return;
+                    }
+                    if (pending.IsCompleted)
+                    {
+                        ObserveFlush(pending);
+                        _flushInProgress = false;
+                        return;
+                    }
+                    _inFlightBytes = moved;
+                }
+                finally
+                {
+                    ReleaseWriter();
                 }
             }
-            finally
-            {
-                _sendLock.Release();
-            }
+        }
+        catch (Exception)
+        {
+            // Not reached (every call above that can fail is guarded); never let the task fault unobserved.
+            _outputCompleted = true;
         }
     }
 
@@ -549,18 +678,27 @@ public sealed class WebSocketConnection : IAsyncDisposable
         {
             if (_outputCompleted) return;
             int written;
+            IBufferWriter<byte> target = Target;
             lock (_protocolLock)
             {
                 // Over the limit, a pong waits in the engine (a newer ping replaces it, §5.5.3) until the buffer drains;
                 // a close frame is always written.
-                if (IsOverLimit(2 * ControlFrameBytes) && !_protocol.IsCloseSent) return;
-                written = _protocol.WritePendingOutput(_output);
+                if (_disposed || (IsOverLimit(2 * ControlFrameBytes) && !_protocol.IsCloseSent)) return;
+                try
+                {
+                    written = _protocol.WritePendingOutput(target);
+                }
+                catch (Exception)
+                {
+                    _outputCompleted = true;
+                    return;
+                }
             }
             if (written != 0) await CommitAsync(written, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            _sendLock.Release();
+            ReleaseWriter();
         }
     }
 
@@ -578,9 +716,75 @@ public sealed class WebSocketConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Lets go of the send lock (caller holds it). A completion requested meanwhile is carried out by whoever owns the
+    /// writer: this caller when no flush is in flight, else the drain loop when its flush returns (cancelled, for an abort).
+    /// </summary>
+    private void ReleaseWriter()
+    {
+        while (true)
+        {
+            if (_completeRequested && !_outputClosed)
+            {
+                if (!_flushInProgress) CompleteOutputOwned();
+                else if (_cancelRequested) CancelPendingFlushQuietly();
+            }
+            _sendLock.Release();
+            // A request that arrived after the check above, while its requester could not take the lock: take it back.
+            if (!_completeRequested || _outputClosed || _flushInProgress) return;
+            if (!_sendLock.Wait(0)) return; // its holder will see the request when it lets go
+        }
+    }
+
+    /// <summary>Asks for the writer to be completed (at once if nobody owns it); <paramref name="cancelFlush"/> cancels a flush in flight.</summary>
+    private void RequestCompleteOutput(bool cancelFlush)
+    {
+        if (cancelFlush)
+        {
+            _cancelRequested = true;
+            CancelPendingFlushQuietly();
+        }
+        _completeRequested = true;
+        if (_sendLock.Wait(0)) ReleaseWriter();
+    }
+
+    private void CancelPendingFlushQuietly()
+    {
+        try { _output.CancelPendingFlush(); } catch (Exception) { }
+    }
+
+    /// <summary>Completes the writer (caller owns it: holds the send lock, no flush in flight).</summary>
+    private void CompleteOutputOwned()
+    {
+        if (_outputClosed) return;
+        _outputClosed = true;
+        _outputCompleted = true;
+        _overflow?.Reset();
+        try
+        {
+            // After an abort a stream writer may still hold bytes its cancelled flush did not write; completing it with
+            // an error drops them instead of writing them synchronously (StreamPipeWriter.Complete would block on a
+            // paused peer). A pipe writer has none (a flush commits its bytes before it waits) and completes normally.
+            if (_cancelRequested && _output.CanGetUnflushedBytes && _output.UnflushedBytes > 0) _output.Complete(new IOException("The WebSocket connection was aborted."));
+            else
+            {
+                _outputClosedGracefully = !_cancelRequested;
+                _output.Complete();
+            }
+        }
+        catch (Exception)
+        {
+            // The transport is gone either way.
+        }
+    }
+
     // ---- Keep-alive and close timeout ----
 
     private TimeSpan Now => _time.GetElapsedTime(_startTimestamp);
+
+    /// <summary>The close timeout, or 30 s when it is infinite (the bound of waits that must end).</summary>
+    private TimeSpan BoundedCloseTimeout => _options.CloseTimeout == Timeout.InfiniteTimeSpan || _options.CloseTimeout <= TimeSpan.Zero
+        ? TimeSpan.FromSeconds(30) : _options.CloseTimeout;
 
     private void StartCloseTimer()
     {
@@ -612,29 +816,37 @@ public sealed class WebSocketConnection : IAsyncDisposable
             timer = _timer;
             _timer = null;
         }
-        timer?.Dispose();
+        try { timer?.Dispose(); } catch (Exception) { }
     }
 
+    /// <summary>On a timer thread: nothing may escape.</summary>
     private void OnTimerFired()
     {
-        KeepAliveAction action;
-        lock (_protocolLock)
+        try
         {
-            if (_timerStopped) return;
-            TimeSpan now = Now;
-            action = _keepAlive.OnTimer(now);
-            ArmTimerLocked(now);
+            KeepAliveAction action;
+            lock (_protocolLock)
+            {
+                if (_timerStopped) return;
+                TimeSpan now = Now;
+                action = _keepAlive.OnTimer(now);
+                ArmTimerLocked(now);
+            }
+            switch (action)
+            {
+                case KeepAliveAction.SendPing:
+                    _ = SendKeepAlivePingAsync();
+                    break;
+                case KeepAliveAction.PeerUnresponsive:
+                case KeepAliveAction.CloseTimedOut:
+                    _timedOut = action;
+                    Abort();
+                    break;
+            }
         }
-        switch (action)
+        catch (Exception)
         {
-            case KeepAliveAction.SendPing:
-                _ = SendKeepAlivePingAsync();
-                break;
-            case KeepAliveAction.PeerUnresponsive:
-            case KeepAliveAction.CloseTimedOut:
-                _timedOut = action;
-                Abort();
-                break;
+            // Abort and the ping never throw; this is the last line of defence for a timer thread.
         }
     }
 
@@ -677,23 +889,53 @@ public sealed class WebSocketConnection : IAsyncDisposable
                 // Timed out or the transport failed: close it ourselves.
             }
         }
-        await _sendLock.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            CompleteOutput();
-        }
-        finally
-        {
-            _sendLock.Release();
-        }
+        await CompleteOutputGracefullyAsync().ConfigureAwait(false);
         CompleteInput();
     }
 
-    /// <summary>Reads and discards input until the peer closes, goes quiet, or the close timeout passes.</summary>
+    /// <summary>
+    /// Completes the writer once everything written (the close frame last) has gone out: at once when no flush is in
+    /// flight, else when the drain loop has finished. A peer that takes longer than the close timeout to take the bytes
+    /// is aborted.
+    /// </summary>
+    private async ValueTask CompleteOutputGracefullyAsync()
+    {
+        if (_outputClosed) return;
+        _completeRequested = true;
+        if (_sendLock.Wait(0))
+        {
+            Task? idle = _flushInProgress ? _drain : null;
+            ReleaseWriter();
+            if (idle is null) return;
+        }
+        using var bound = new CancellationTokenSource(BoundedCloseTimeout, _time);
+        try
+        {
+            // A waiting sender holds the lock through its flush; the drain loop holds the flush. Either completes the
+            // writer when it lets go (the request is set).
+            await _sendLock.WaitAsync(bound.Token).ConfigureAwait(false);
+            Task? drain = _flushInProgress ? _drain : null;
+            ReleaseWriter();
+            if (drain is not null) await drain.WaitAsync(bound.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            Abort();
+        }
+    }
+
+    /// <summary>
+    /// Reads and discards input until the peer closes, goes quiet (<see cref="WebSocketConnectionOptions.FailureDrainQuietPeriod"/>),
+    /// or has sent <see cref="WebSocketConnectionOptions.FailureDrainMaxBytes"/>, or <see cref="WebSocketConnectionOptions.FailureDrainTimeout"/>
+    /// (at most the close timeout) has passed, whichever comes first.
+    /// </summary>
     private async ValueTask DrainAfterFailureAsync()
     {
-        TimeSpan limit = _options.CloseTimeout == Timeout.InfiniteTimeSpan ? TimeSpan.FromSeconds(30) : _options.CloseTimeout;
+        TimeSpan limit = _options.FailureDrainTimeout;
+        if (limit > BoundedCloseTimeout) limit = BoundedCloseTimeout;
+        long maxBytes = _options.FailureDrainMaxBytes;
         TimeSpan deadline = Now + limit;
+        long drained = 0;
         try
         {
             while (true)
@@ -702,8 +944,9 @@ public sealed class WebSocketConnection : IAsyncDisposable
                 if (left <= TimeSpan.Zero) return;
                 using var quiet = new CancellationTokenSource(left < _options.FailureDrainQuietPeriod ? left : _options.FailureDrainQuietPeriod, _time);
                 ReadResult r = await _input.ReadAsync(quiet.Token).ConfigureAwait(false);
+                drained += r.Buffer.Length;
                 _input.AdvanceTo(r.Buffer.End);
-                if (r.IsCompleted || r.IsCanceled) return;
+                if (r.IsCompleted || r.IsCanceled || drained >= maxBytes) return;
             }
         }
         catch (Exception)
@@ -712,22 +955,12 @@ public sealed class WebSocketConnection : IAsyncDisposable
         }
     }
 
-    private void CompleteOutput()
-    {
-        lock (_protocolLock)
-        {
-            if (_outputCompleted && _outputClosed) return;
-            _outputCompleted = true;
-            _outputClosed = true;
-            try { _output.Complete(); } catch (InvalidOperationException) { }
-        }
-    }
-
     private void CompleteInput()
     {
         _inputCompleted = true;
-        if (_inputClosed || Volatile.Read(ref _receiving) != 0) return; // an active receive completes it when it returns
-        _inputClosed = true;
-        try { _input.Complete(); } catch (InvalidOperationException) { }
+        Interlocked.MemoryBarrier(); // pairs with the receive's Interlocked.Exchange(ref _receiving)
+        if (Volatile.Read(ref _receiving) != 0) return; // an active receive completes it when it returns
+        if (Interlocked.Exchange(ref _inputClosed, 1) != 0) return;
+        try { _input.Complete(); } catch (Exception) { }
     }
 }

@@ -38,13 +38,26 @@ public sealed record WebSocketConnectionOptions
     /// <summary>
     /// After a server fails the connection (its close frame answers a protocol violation, so the peer's own close may
     /// never be parsed), it keeps reading and discarding what the peer still sends until the peer closes, nothing
-    /// arrives for this long, or <see cref="CloseTimeout"/> passes, and only then closes the transport. Closing a TCP
+    /// arrives for this long, it has sent <see cref="FailureDrainMaxBytes"/>, or <see cref="FailureDrainTimeout"/> passes
+    /// (whichever comes first), and only then closes the transport. Closing a TCP
     /// connection with unread input makes the kernel reset it, and the reset can destroy the close frame before the
     /// peer reads it; transports that close abruptly (Kestrel's, streams) need this. Skipped over a
     /// <see cref="SocketDuplexPipe"/>, which drains after its FIN anyway. Default 100 ms; <see cref="TimeSpan.Zero"/>
     /// closes at once.
     /// </summary>
     public TimeSpan FailureDrainQuietPeriod { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// The most a failing server reads and discards after its close frame (see <see cref="FailureDrainQuietPeriod"/>): a
+    /// peer that keeps flooding is cut off after this many bytes. Default 64 KiB.
+    /// </summary>
+    public long FailureDrainMaxBytes { get; init; } = 64 * 1024;
+
+    /// <summary>
+    /// The longest a failing server reads and discards after its close frame (see <see cref="FailureDrainQuietPeriod"/>),
+    /// never longer than <see cref="CloseTimeout"/>. Default 2 s.
+    /// </summary>
+    public TimeSpan FailureDrainTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>The clock for keep-alive, close timeout and the client's close wait. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
