@@ -19,6 +19,8 @@ namespace WsCore.Pipelines;
 public sealed class WebSocketConnection : IAsyncDisposable
 {
     private const int ControlFrameBytes = FrameHeader.MaxLength + FrameHeader.MaxControlPayloadLength;
+    /// <summary>Not a status the engine returns: the transport's writer threw while a frame was written into it.</summary>
+    private const SendStatus WriteFailed = (SendStatus)(-1);
     private static readonly TimerCallback s_timerCallback = static state => ((WebSocketConnection)state!).OnTimerFired();
 
     private readonly PipeReader _input;
@@ -178,7 +180,7 @@ public sealed class WebSocketConnection : IAsyncDisposable
                 }
                 catch (Exception) when (!cancellationToken.IsCancellationRequested)
                 {
-                    return Aborted();
+                    return InputFailed();
                 }
                 if (_aborted)
                 {
@@ -204,7 +206,7 @@ public sealed class WebSocketConnection : IAsyncDisposable
                     _input.AdvanceTo(sequence.End);
                     if (read.IsCompleted || read.IsCanceled)
                     {
-                        return Aborted();
+                        return InputFailed();
                     }
                     continue;
                 }
@@ -256,6 +258,17 @@ public sealed class WebSocketConnection : IAsyncDisposable
         return ReceiveStatus.NeedMoreData;
     }
 
+    /// <summary>
+    /// The transport's input failed or ended without a closing handshake: the connection is dead both ways (1006), so it
+    /// is aborted (the output completed, timers stopped, <see cref="IsAborted"/> set) instead of leaving the output open
+    /// for sends that no peer will read.
+    /// </summary>
+    private ConnectionReceiveResult InputFailed()
+    {
+        Abort();
+        return Aborted();
+    }
+
     private static ConnectionReceiveResult Aborted()
     {
         return new ConnectionReceiveResult(ConnectionReceiveKind.Aborted, 0, default, true, CloseCodes.AbnormalClosure);
@@ -295,9 +308,13 @@ public sealed class WebSocketConnection : IAsyncDisposable
                 catch (Exception e) when (e is not ArgumentException)
                 {
                     // GetSpan/Advance of a writer completed or failed underneath us (e.g. by the host).
-                    _outputCompleted = true;
-                    return SendStatus.Closed;
+                    status = WriteFailed;
                 }
+            }
+            if (status == WriteFailed)
+            {
+                OutputFailed();
+                return SendStatus.Closed;
             }
             if (status == SendStatus.Done) await CommitAsync(size, cancellationToken).ConfigureAwait(false);
             return status;
@@ -332,9 +349,13 @@ public sealed class WebSocketConnection : IAsyncDisposable
                 catch (Exception e) when (e is not ArgumentException)
                 {
                     // GetSpan/Advance of a writer completed or failed underneath us (e.g. by the host).
-                    _outputCompleted = true;
-                    return SendStatus.Closed;
+                    status = WriteFailed;
                 }
+            }
+            if (status == WriteFailed)
+            {
+                OutputFailed();
+                return SendStatus.Closed;
             }
             if (status == SendStatus.Done) await CommitAsync(ControlFrameBytes, cancellationToken).ConfigureAwait(false);
             return status;
@@ -382,9 +403,13 @@ public sealed class WebSocketConnection : IAsyncDisposable
                 catch (Exception e) when (e is not ArgumentException)
                 {
                     // GetSpan/Advance of a writer completed or failed underneath us (e.g. by the host).
-                    _outputCompleted = true;
-                    return SendStatus.Closed;
+                    status = WriteFailed;
                 }
+            }
+            if (status == WriteFailed)
+            {
+                OutputFailed();
+                return SendStatus.Closed;
             }
             if (status == SendStatus.Done)
             {
@@ -542,9 +567,13 @@ public sealed class WebSocketConnection : IAsyncDisposable
             }
             catch (Exception)
             {
-                _outputCompleted = true;
-                return SendStatus.BufferFull;
+                closed = WriteFailed;
             }
+        }
+        if (closed == WriteFailed)
+        {
+            OutputFailed();
+            return SendStatus.BufferFull;
         }
         if (closed == SendStatus.Done) StartCloseTimer();
         return SendStatus.BufferFull;
@@ -569,7 +598,7 @@ public sealed class WebSocketConnection : IAsyncDisposable
         }
         catch (Exception)
         {
-            _outputCompleted = true;
+            OutputFailed();
             return;
         }
         if (flush.IsCompleted)
@@ -587,11 +616,11 @@ public sealed class WebSocketConnection : IAsyncDisposable
         try
         {
             FlushResult r = flush.GetAwaiter().GetResult();
-            if (r.IsCompleted || r.IsCanceled) _outputCompleted = true;
+            if (r.IsCompleted || r.IsCanceled) OutputFailed();
         }
         catch (Exception)
         {
-            _outputCompleted = true;
+            OutputFailed();
         }
     }
 
@@ -608,11 +637,11 @@ public sealed class WebSocketConnection : IAsyncDisposable
                 try
                 {
                     FlushResult r = await pending.ConfigureAwait(false);
-                    if (r.IsCompleted || r.IsCanceled) _outputCompleted = true;
+                    if (r.IsCompleted || r.IsCanceled) OutputFailed();
                 }
                 catch (Exception)
                 {
-                    _outputCompleted = true;
+                    OutputFailed();
                 }
                 await _sendLock.WaitAsync().ConfigureAwait(false);
                 try
@@ -631,7 +660,7 @@ public sealed class WebSocketConnection : IAsyncDisposable
                         }
                         catch (Exception)
                         {
-                            _outputCompleted = true;
+                            OutputFailed();
                         }
                     }
                     if (_outputCompleted || _cancelRequested || moved == 0)
@@ -646,7 +675,7 @@ public sealed class WebSocketConnection : IAsyncDisposable
                     }
                     catch (Exception)
                     {
-                        _outputCompleted = true;
+                        OutputFailed();
                         _flushInProgress = false;
                         return;
                     }
@@ -667,7 +696,7 @@ public sealed class WebSocketConnection : IAsyncDisposable
         catch (Exception)
         {
             // Not reached (every call above that can fail is guarded); never let the task fault unobserved.
-            _outputCompleted = true;
+            OutputFailed();
         }
     }
 
@@ -690,9 +719,13 @@ public sealed class WebSocketConnection : IAsyncDisposable
                 }
                 catch (Exception)
                 {
-                    _outputCompleted = true;
-                    return;
+                    written = -1;
                 }
+            }
+            if (written < 0)
+            {
+                OutputFailed();
+                return;
             }
             if (written != 0) await CommitAsync(written, cancellationToken).ConfigureAwait(false);
         }
@@ -707,12 +740,12 @@ public sealed class WebSocketConnection : IAsyncDisposable
         try
         {
             FlushResult flush = await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
-            if (flush.IsCompleted || flush.IsCanceled) _outputCompleted = true;
+            if (flush.IsCompleted || flush.IsCanceled) OutputFailed();
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
             // The transport failed: the peer is gone. Later sends report Closed and receives Aborted.
-            _outputCompleted = true;
+            OutputFailed();
         }
     }
 
@@ -746,6 +779,17 @@ public sealed class WebSocketConnection : IAsyncDisposable
         }
         _completeRequested = true;
         if (_sendLock.Wait(0)) ReleaseWriter();
+    }
+
+    /// <summary>
+    /// The transport's writer failed (it threw, or a flush says its reader is gone or was cancelled): nothing more goes
+    /// out, and the connection is aborted, so that a receive waiting on a peer that says nothing ends too and the sends
+    /// report <see cref="SendStatus.Closed"/>. Callers hold the send lock or no lock, never the protocol lock.
+    /// </summary>
+    private void OutputFailed()
+    {
+        _outputCompleted = true;
+        if (!_aborted) Abort();
     }
 
     private void CancelPendingFlushQuietly()
