@@ -277,7 +277,9 @@ public sealed class WebSocketConnection : IAsyncDisposable
     /// <summary>
     /// Sends a message, or one fragment of it. With <see cref="BackpressurePolicy.Wait"/> it waits for the flush; with the
     /// other policies it returns at once, or <see cref="SendStatus.BufferFull"/> when the outbound buffer is over its limit.
-    /// A transport that fails or is aborted makes it return <see cref="SendStatus.Closed"/>; it never throws for it.
+    /// A transport that fails or is aborted makes it return <see cref="SendStatus.Closed"/>; it never throws for it. A send
+    /// whose own flush failed or was cancelled by <see cref="Abort"/> returns <see cref="SendStatus.Closed"/> too: its frame
+    /// was handed to the transport and may or may not reach the peer.
     /// </summary>
     /// <param name="payload">The payload.</param>
     /// <param name="type">The message type.</param>
@@ -316,7 +318,12 @@ public sealed class WebSocketConnection : IAsyncDisposable
                 OutputFailed();
                 return SendStatus.Closed;
             }
-            if (status == SendStatus.Done) await CommitAsync(size, cancellationToken).ConfigureAwait(false);
+            if (status == SendStatus.Done)
+            {
+                await CommitAsync(size, cancellationToken).ConfigureAwait(false);
+                // The flush failed, or an abort cancelled it: the message may not reach the peer.
+                if (_outputCompleted) return SendStatus.Closed;
+            }
             return status;
         }
         finally
@@ -357,7 +364,11 @@ public sealed class WebSocketConnection : IAsyncDisposable
                 OutputFailed();
                 return SendStatus.Closed;
             }
-            if (status == SendStatus.Done) await CommitAsync(ControlFrameBytes, cancellationToken).ConfigureAwait(false);
+            if (status == SendStatus.Done)
+            {
+                await CommitAsync(ControlFrameBytes, cancellationToken).ConfigureAwait(false);
+                if (_outputCompleted) return SendStatus.Closed;
+            }
             return status;
         }
         finally
