@@ -39,8 +39,9 @@ public sealed class WebSocketConnection : IAsyncDisposable
     // Who may touch what (the rule the adapters follow; issue 11):
     // - _output, the transport's PipeWriter, has one owner at a time. The owner is the holder of _sendLock while
     //   _flushInProgress is false. While _flushInProgress is true (non-waiting policies: a flush the transport has not
-    //   completed), the flush belongs to DrainAsync, which touches the writer again only once it has the flush's result
-    //   and holds _sendLock; holders of _sendLock write into _overflow instead. Any thread may call
+    //   completed; Wait: the flush of a send whose token fired), the flush belongs to DrainAsync, which touches the
+    //   writer again only once it has the flush's result and holds _sendLock; holders of _sendLock write into _overflow
+    //   instead (Wait sends and pings first wait for DrainAsync to finish). Any thread may call
     //   _output.CancelPendingFlush() (PipeWriter allows it). _output.Complete is called once (_outputClosed), by an owner,
     //   never while a flush is in flight: Abort and the closing code only request it (_completeRequested) and whoever
     //   owns the writer next completes it (ReleaseWriter).
@@ -292,7 +293,7 @@ public sealed class WebSocketConnection : IAsyncDisposable
     public async ValueTask<SendStatus> SendAsync(ReadOnlyMemory<byte> payload, MessageType type, bool endOfMessage = true, CancellationToken cancellationToken = default)
     {
         if (type is not (MessageType.Text or MessageType.Binary)) throw new ArgumentOutOfRangeException(nameof(type));
-        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await AcquireWriterAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             if (_outputCompleted || _protocol.IsCloseSent) return SendStatus.Closed;
@@ -339,7 +340,7 @@ public sealed class WebSocketConnection : IAsyncDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<SendStatus> PingAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
     {
-        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await AcquireWriterAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             if (_outputCompleted || _protocol.IsCloseSent) return SendStatus.Closed;
@@ -593,10 +594,34 @@ public sealed class WebSocketConnection : IAsyncDisposable
     /// <summary>Makes written bytes go out (caller owns the writer), waiting or not as the policy says.</summary>
     private ValueTask CommitAsync(long size, CancellationToken cancellationToken)
     {
-        if (_policy == BackpressurePolicy.Wait) return FlushAsync(cancellationToken);
         if (_flushInProgress) return default; // in the overflow: the drain loop moves it once the transport took the rest
+        if (_policy == BackpressurePolicy.Wait) return FlushAsync(size, cancellationToken);
         StartFlush(size);
         return default;
+    }
+
+    /// <summary>
+    /// Takes the send lock for a send or ping. With <see cref="BackpressurePolicy.Wait"/> it also waits until no flush
+    /// is held by the drain loop (one a cancelled send left behind), so that a Wait send always owns the writer.
+    /// </summary>
+    private ValueTask AcquireWriterAsync(CancellationToken cancellationToken)
+    {
+        Task wait = _sendLock.WaitAsync(cancellationToken);
+        if (wait.IsCompletedSuccessfully && !(_policy == BackpressurePolicy.Wait && _flushInProgress)) return default;
+        return AcquireWriterSlowAsync(wait, cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask AcquireWriterSlowAsync(Task wait, CancellationToken cancellationToken)
+    {
+        await wait.ConfigureAwait(false);
+        while (_policy == BackpressurePolicy.Wait && _flushInProgress)
+        {
+            Task? drain = _drain;
+            ReleaseWriter();
+            if (drain is not null) await drain.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Starts a flush without waiting for it; a flush the transport holds back is finished by <see cref="DrainAsync"/>.</summary>
@@ -746,18 +771,55 @@ public sealed class WebSocketConnection : IAsyncDisposable
         }
     }
 
-    private async ValueTask FlushAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The Wait policy's flush (caller owns the writer). The caller's token ends the caller's wait, never the transport's
+    /// flush: a transport whose flush is cancelled may be left unusable (Kestrel aborts the connection when a response
+    /// write is cancelled). A flush still held back when the token fires is handed to the drain loop, as for the
+    /// non-waiting policies, and the next Wait send waits for it (<see cref="AcquireWriterAsync"/>).
+    /// </summary>
+    private async ValueTask FlushAsync(long size, CancellationToken cancellationToken)
     {
+        ValueTask<FlushResult> flush;
         try
         {
-            FlushResult flush = await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
-            if (flush.IsCompleted || flush.IsCanceled) OutputFailed();
+            flush = _output.FlushAsync();
         }
-        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception)
         {
-            // The transport failed: the peer is gone. Later sends report Closed and receives Aborted.
             OutputFailed();
+            return;
         }
+        if (flush.IsCompleted || !cancellationToken.CanBeCanceled)
+        {
+            try
+            {
+                FlushResult r = await flush.ConfigureAwait(false);
+                if (r.IsCompleted || r.IsCanceled) OutputFailed();
+            }
+            catch (Exception)
+            {
+                // The transport failed: the peer is gone. Later sends report Closed and receives Aborted.
+                OutputFailed();
+            }
+            return;
+        }
+        Task<FlushResult> pending = flush.AsTask();
+        try
+        {
+            await pending.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !pending.IsCompleted)
+        {
+            _inFlightBytes = size;
+            _flushInProgress = true;
+            _drain = DrainAsync(new ValueTask<FlushResult>(pending));
+            throw;
+        }
+        catch (Exception)
+        {
+            // The flush itself failed or was cancelled (an abort): seen below.
+        }
+        ObserveFlush(new ValueTask<FlushResult>(pending));
     }
 
     /// <summary>
