@@ -1,0 +1,473 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.IO.Pipelines;
+using System.Net;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using WsCore.Closing;
+using WsCore.Handshake;
+using WsCore.Pipelines;
+using WsCore.Protocol;
+using Xunit.Abstractions;
+
+namespace WsCore.Tests;
+
+/// <summary>The chat servers of the integration test.</summary>
+public enum ChatHost
+{
+    /// <summary><see cref="SocketWebSockets.RunServerAsync"/>.</summary>
+    SocketWebSockets,
+    /// <summary>ASP.NET Core: <see cref="IHttpUpgradeFeature"/> stream, <c>PipeReader.Create</c>/<c>PipeWriter.Create</c> (as Autobahn's KestrelHost).</summary>
+    KestrelUpgrade,
+    /// <summary>Kestrel connection handler: WsCore reads the upgrade itself from Kestrel's transport pipes.</summary>
+    KestrelConnection,
+}
+
+[CollectionDefinition("Chat", DisableParallelization = true)]
+public sealed class ChatCollection
+{
+}
+
+/// <summary>
+/// Issue 11's chat scenario: a broadcast chat server (every message received is sent to every connected client) with
+/// <see cref="HealthyClients"/> clients that read and one that stops reading right after connecting, each healthy client
+/// sending <see cref="MessagesPerClient"/> messages of 64 KiB, <see cref="WebSocketConnectionOptions.MaxBufferedOutboundBytes"/>
+/// 8 MiB, over every host and policy. Healthy clients are paced (each waits for the echo of its own message before
+/// sending the next), so at most one message per sender is in flight to any client (640 KiB, far below the limit): a
+/// healthy client never legitimately reaches the limit. The counts are the issue's (10 + 1 clients × 100 × 64 KiB: 64 MB
+/// to each healthy client, about 2-4 s a run here).
+/// <para>What a user expects, per policy:</para>
+/// <list type="bullet">
+/// <item>FailSend: the paused client's sends return BufferFull once it is 8 MiB behind; the server drops it from the
+/// room (the README's broadcast loop) and nobody else is affected. Its connection stays open, and what it was sent
+/// before arrives whole and in order when it reads again.</item>
+/// <item>CloseWith1013/1009: the same, and the paused client's connection is closed with 1013/1009 (it sees the code
+/// after the backlog when it reads again).</item>
+/// <item>Wait: a plain broadcast loop would stop at the paused client for good (the README says so). What a user
+/// does instead is bound each recipient's send with a token (<see cref="WaitSendTimeout"/>): a send that times out
+/// drops that client and closes it with 1013. Healthy clients are delayed once by the timeout, and get everything.</item>
+/// </list>
+/// Every run also asserts that no exception reached <see cref="AppDomain.UnhandledException"/> or
+/// <see cref="TaskScheduler.UnobservedTaskException"/> (after forced collections).
+/// </summary>
+[Collection("Chat")]
+public sealed class ChatIntegrationTests(ITestOutputHelper output)
+{
+    private const int HealthyClients = 10;
+    private const int MessagesPerClient = 100;
+    private const int MessageSize = 64 * 1024;
+    private const int PausedId = HealthyClients; // the client that stops reading
+    private const long Limit = 8 * 1024 * 1024;
+    private static readonly TimeSpan WaitSendTimeout = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
+
+    public static IEnumerable<object[]> Runs()
+    {
+        foreach (ChatHost host in Enum.GetValues<ChatHost>())
+            foreach (BackpressurePolicy policy in Enum.GetValues<BackpressurePolicy>())
+                yield return [host, policy];
+    }
+
+    [Theory]
+    [MemberData(nameof(Runs))]
+    public async Task Broadcast_chat_with_one_paused_client(ChatHost host, BackpressurePolicy policy)
+    {
+        ExceptionWatch.Install();
+        ExceptionWatch.AssertNone("before the chat");
+        var watch = Stopwatch.StartNew();
+        var options = new WebSocketConnectionOptions
+        {
+            BackpressurePolicy = policy,
+            MaxBufferedOutboundBytes = Limit,
+            CloseTimeout = TimeSpan.FromSeconds(30), // long enough for the paused client to read its close frame at the end
+        };
+        var room = new ChatRoom(policy);
+        await using (ChatServer server = await ChatServer.StartAsync(host, room, options))
+        {
+            // The paused client connects first and never reads (until the end).
+            await using ChatClient paused = await ChatClient.ConnectAsync(server.Port, PausedId);
+            await room.WaitForMembersAsync(1);
+            var clients = new ChatClient[HealthyClients];
+            for (int i = 0; i < HealthyClients; i++) clients[i] = await ChatClient.ConnectAsync(server.Port, i);
+            try
+            {
+                await room.WaitForMembersAsync(HealthyClients + 1);
+                foreach (ChatClient c in clients) c.StartReading(HealthyClients * MessagesPerClient);
+                Task[] sending = clients.Select(c => Task.Run(() => c.SendPacedAsync(MessagesPerClient))).ToArray();
+                await Task.WhenAll(sending).WaitAsync(Bound);
+                await Task.WhenAll(clients.Select(c => c.AllReceived)).WaitAsync(Bound);
+                output.WriteLine($"{host}/{policy}: all {HealthyClients}x{MessagesPerClient} messages at every healthy client after {watch.ElapsedMilliseconds} ms");
+
+                // Only the paused client was affected.
+                Assert.Equal(new[] { PausedId }, room.Dropped.Keys.Order().ToArray());
+                string why = room.Dropped[PausedId];
+                Assert.Equal(policy == BackpressurePolicy.Wait ? "send timed out" : nameof(SendStatus.BufferFull), why);
+                foreach (ChatClient c in clients)
+                {
+                    Assert.Null(c.Failure);
+                    Assert.Equal(WebSocketState.Open, c.Connection.State);
+                    for (int s = 0; s < HealthyClients; s++) Assert.Equal(MessagesPerClient, c.ReceivedFrom(s));
+                }
+                WebSocketConnection pausedOnServer = room.ServerSide(PausedId);
+                if (policy == BackpressurePolicy.FailSend) Assert.Equal(WebSocketState.Open, pausedOnServer.State);
+                else Assert.Equal(WebSocketState.CloseSent, pausedOnServer.State);
+
+                // The paused client reads again: the backlog arrives whole and in per-sender order, then (closing
+                // policies, and Wait's drop) the close frame with its code.
+                ushort? expectedCode = policy switch
+                {
+                    BackpressurePolicy.CloseWith1013 or BackpressurePolicy.Wait => CloseCodes.TryAgainLater,
+                    BackpressurePolicy.CloseWith1009 => CloseCodes.MessageTooBig,
+                    _ => null,
+                };
+                paused.StartReading(int.MaxValue);
+                if (expectedCode is ushort code)
+                {
+                    ConnectionReceiveResult last = await paused.Ended.WaitAsync(Bound);
+                    Assert.Equal(ConnectionReceiveKind.Close, last.Kind);
+                    Assert.Equal(code, last.CloseCode);
+                }
+                else
+                {
+                    await paused.WaitUntilQuietAsync();
+                    Assert.False(paused.Ended.IsCompleted);
+                }
+                Assert.Null(paused.Failure);
+                output.WriteLine($"the paused client read {paused.TotalReceived} messages of its backlog");
+                Assert.True(paused.TotalReceived < HealthyClients * MessagesPerClient, "the paused client was never pushed back");
+
+                // Everyone leaves.
+                foreach (ChatClient c in clients) Assert.Equal(SendStatus.Done, await c.Connection.CloseOutputAsync(CloseCodes.NormalClosure).AsTask().WaitAsync(Bound));
+                foreach (ChatClient c in clients) Assert.Equal(ConnectionReceiveKind.Close, (await c.Ended.WaitAsync(Bound)).Kind);
+                if (expectedCode is null) await paused.Connection.CloseOutputAsync(CloseCodes.NormalClosure).AsTask().WaitAsync(Bound);
+                await room.WaitForMembersAsync(0, handlersDone: true);
+            }
+            finally
+            {
+                foreach (ChatClient? c in clients) if (c is not null) await c.DisposeAsync();
+            }
+        }
+        Assert.Empty(room.HandlerErrors);
+        ExceptionWatch.AssertNone($"{host}/{policy}");
+        output.WriteLine($"{host}/{policy}: {watch.ElapsedMilliseconds} ms");
+    }
+
+    /// <summary>Payload: sender, sequence number, then one byte derived from both (checked with a vectorized search).</summary>
+    private static void Fill(byte[] message, int sender, int seq)
+    {
+        BinaryPrimitives.WriteInt32BigEndian(message, sender);
+        BinaryPrimitives.WriteInt32BigEndian(message.AsSpan(4), seq);
+        message.AsSpan(8).Fill(Pattern(sender, seq));
+    }
+
+    private static byte Pattern(int sender, int seq) => (byte)(sender * 31 + seq * 7 + 1);
+
+    // ================================================================ the server
+
+    /// <summary>The chat: every connected member gets every message; a member the policy says is too slow is dropped.</summary>
+    private sealed class ChatRoom(BackpressurePolicy policy)
+    {
+        private readonly Lock _lock = new();
+        private readonly Dictionary<int, WebSocketConnection> _members = new();
+        private readonly Dictionary<int, WebSocketConnection> _everyone = new();
+        private readonly List<Task> _closing = new();
+        private int _handlers;
+
+        public ConcurrentDictionary<int, string> Dropped { get; } = new();
+        public ConcurrentQueue<string> HandlerErrors { get; } = new();
+
+        public WebSocketConnection ServerSide(int id) { lock (_lock) return _everyone[id]; }
+
+        public async Task WaitForMembersAsync(int count, bool handlersDone = false)
+        {
+            var bound = Stopwatch.StartNew();
+            while (true)
+            {
+                lock (_lock)
+                {
+                    if (handlersDone ? Volatile.Read(ref _handlers) == 0 : _members.Count == count) break;
+                }
+                Assert.True(bound.Elapsed < Bound, $"members: {_members.Count}, handlers {_handlers}");
+                await Task.Delay(5);
+            }
+            Task[] closing;
+            lock (_lock) closing = _closing.ToArray();
+            if (handlersDone) await Task.WhenAll(closing).WaitAsync(Bound);
+        }
+
+        /// <summary>One member's connection: receive whole messages and broadcast each; leave on close.</summary>
+        public async Task RunMemberAsync(WebSocketConnection connection, string target)
+        {
+            Interlocked.Increment(ref _handlers);
+            int id = int.Parse(target.AsSpan(target.LastIndexOf('/') + 1));
+            lock (_lock)
+            {
+                _members[id] = connection;
+                _everyone[id] = connection;
+            }
+            byte[] message = new byte[MessageSize];
+            try
+            {
+                int length = 0;
+                while (true)
+                {
+                    ConnectionReceiveResult r = await connection.ReceiveAsync(message.AsMemory(length));
+                    if (r.Kind != ConnectionReceiveKind.MessageData) break;
+                    length += r.Count;
+                    if (!r.EndOfMessage) continue;
+                    await BroadcastAsync(message.AsMemory(0, length));
+                    length = 0;
+                }
+            }
+            catch (Exception e)
+            {
+                HandlerErrors.Enqueue($"member {id}: {e}");
+            }
+            finally
+            {
+                lock (_lock) _members.Remove(id);
+                Interlocked.Decrement(ref _handlers);
+            }
+        }
+
+        private async Task BroadcastAsync(ReadOnlyMemory<byte> message)
+        {
+            KeyValuePair<int, WebSocketConnection>[] members;
+            lock (_lock) members = _members.ToArray();
+            foreach ((int id, WebSocketConnection member) in members)
+            {
+                if (policy == BackpressurePolicy.Wait)
+                {
+                    using var timeout = new CancellationTokenSource(WaitSendTimeout);
+                    try
+                    {
+                        SendStatus status = await member.SendAsync(message, MessageType.Binary, true, timeout.Token);
+                        if (status != SendStatus.Done) Drop(id, member, status.ToString());
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        Drop(id, member, "send timed out");
+                    }
+                }
+                else
+                {
+                    SendStatus status = await member.SendAsync(message, MessageType.Binary);
+                    if (status != SendStatus.Done) Drop(id, member, status.ToString());
+                }
+            }
+        }
+
+        private void Drop(int id, WebSocketConnection member, string why)
+        {
+            lock (_lock)
+            {
+                if (!_members.Remove(id)) return;
+                Dropped[id] = why;
+                // Wait: the application closes the client it gave up on (the closing policies have done so already).
+                if (policy == BackpressurePolicy.Wait) _closing.Add(member.CloseOutputAsync(CloseCodes.TryAgainLater).AsTask());
+            }
+        }
+    }
+
+    /// <summary>The chat room behind one of the three hosts.</summary>
+    private sealed class ChatServer : IAsyncDisposable
+    {
+        private readonly Func<ValueTask> _stop;
+
+        private ChatServer(int port, Func<ValueTask> stop)
+        {
+            Port = port;
+            _stop = stop;
+        }
+
+        public int Port { get; }
+
+        public static async Task<ChatServer> StartAsync(ChatHost host, ChatRoom room, WebSocketConnectionOptions options)
+        {
+            switch (host)
+            {
+                case ChatHost.SocketWebSockets:
+                {
+                    var stop = new CancellationTokenSource();
+                    var listening = new TaskCompletionSource<IPEndPoint>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    Task server = SocketWebSockets.RunServerAsync(new IPEndPoint(IPAddress.Loopback, 0), (c, request) => room.RunMemberAsync(c, request.Target),
+                        new WebSocketServerOptions { Connection = options }, listening.SetResult, stop.Token);
+                    IPEndPoint endpoint = await listening.Task.WaitAsync(Bound);
+                    return new ChatServer(endpoint.Port, async () =>
+                    {
+                        stop.Cancel();
+                        await server.WaitAsync(Bound);
+                        stop.Dispose();
+                    });
+                }
+                case ChatHost.KestrelConnection:
+                {
+                    KestrelTestServer kestrel = await KestrelTestServer.StartConnectionHandlerAsync(async context =>
+                    {
+                        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                        ServerHandshakeResult handshake = await PipeHandshake.AcceptAsync(context.Transport, cancellationToken: timeout.Token);
+                        if (!handshake.IsAccepted) return;
+                        await using var connection = new WebSocketConnection(context.Transport, WebSocketRole.Server, options);
+                        await room.RunMemberAsync(connection, handshake.Request!.Target);
+                    }, smallSocketBuffers: false);
+                    return new ChatServer(kestrel.Port, kestrel.DisposeAsync);
+                }
+                case ChatHost.KestrelUpgrade:
+                {
+                    KestrelTestServer kestrel = await KestrelTestServer.StartHttpAsync(context => UpgradeAsync(context, room, options), smallSocketBuffers: false);
+                    return new ChatServer(kestrel.Port, kestrel.DisposeAsync);
+                }
+                default:
+                    throw new ArgumentOutOfRangeException(nameof(host));
+            }
+        }
+
+        /// <summary>As Autobahn's KestrelHost: ASP.NET Core parsed the request; WsCore validates it and takes the upgraded stream.</summary>
+        private static async Task UpgradeAsync(HttpContext context, ChatRoom room, WebSocketConnectionOptions options)
+        {
+            HttpRequest r = context.Request;
+            IHttpUpgradeFeature? upgrade = context.Features.Get<IHttpUpgradeFeature>();
+            var fields = new UpgradeRequestFields
+            {
+                Method = r.Method,
+                Protocol = r.Protocol,
+                Target = r.Path.ToUriComponent() + r.QueryString.ToUriComponent(),
+                Host = r.Headers.Host.ToString(),
+                Upgrade = r.Headers.Upgrade.ToString(),
+                Connection = r.Headers.Connection.ToString(),
+                SecWebSocketKey = r.Headers.SecWebSocketKey.ToString(),
+                SecWebSocketVersion = r.Headers.SecWebSocketVersion.ToString(),
+            };
+            HandshakeRequestError error = ServerHandshake.Validate(fields, out HandshakeRequest? request);
+            if (error != HandshakeRequestError.None || request is null || upgrade is null || !upgrade.IsUpgradableRequest)
+            {
+                context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                return;
+            }
+            byte[] accept = new byte[WebSocketAccept.AcceptLength];
+            WebSocketAccept.TryCompute(request.Key.AsSpan(), accept, out _);
+            context.Response.Headers.Connection = "Upgrade";
+            context.Response.Headers.Upgrade = "websocket";
+            context.Response.Headers.SecWebSocketAccept = System.Text.Encoding.ASCII.GetString(accept);
+            Stream stream = await upgrade.UpgradeAsync();
+            var transport = new TestDuplexPipe(PipeReader.Create(stream), PipeWriter.Create(stream));
+            await using (var connection = new WebSocketConnection(transport, WebSocketRole.Server, options))
+            {
+                await room.RunMemberAsync(connection, request.Target);
+            }
+            await transport.Output.CompleteAsync();
+            await transport.Input.CompleteAsync();
+        }
+
+        public async ValueTask DisposeAsync() => await _stop();
+    }
+
+    // ================================================================ the clients
+
+    /// <summary>A WsCore client (<see cref="SocketWebSockets.ConnectAsync"/>): sends paced messages, checks every message it receives.</summary>
+    private sealed class ChatClient : IAsyncDisposable
+    {
+        private readonly WebSocketClientConnection _client;
+        private readonly int _id;
+        private readonly int[] _lastSeq = Enumerable.Repeat(-1, HealthyClients).ToArray();
+        private readonly SemaphoreSlim _echo = new(0);
+        private readonly TaskCompletionSource _allReceived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private Task<ConnectionReceiveResult>? _reading;
+        private int _total;
+        private int _expected;
+        private volatile string? _failure;
+
+        private ChatClient(WebSocketClientConnection client, int id)
+        {
+            _client = client;
+            _id = id;
+        }
+
+        public WebSocketConnection Connection => _client.Connection!;
+        public string? Failure => _failure;
+        public int TotalReceived => Volatile.Read(ref _total);
+        public Task AllReceived => _allReceived.Task;
+        public Task<ConnectionReceiveResult> Ended => _reading ?? throw new InvalidOperationException("not reading");
+
+        public int ReceivedFrom(int sender) => Volatile.Read(ref _lastSeq[sender]) + 1;
+
+        public static async Task<ChatClient> ConnectAsync(int port, int id)
+        {
+            WebSocketClientConnection client = await SocketWebSockets.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/chat/{id}"));
+            Assert.True(client.Failure is null, client.Failure);
+            return new ChatClient(client, id);
+        }
+
+        public void StartReading(int expected)
+        {
+            _expected = expected;
+            _reading = Task.Run(ReadAsync);
+        }
+
+        private async Task<ConnectionReceiveResult> ReadAsync()
+        {
+            byte[] message = new byte[MessageSize];
+            int length = 0;
+            while (true)
+            {
+                ConnectionReceiveResult r = await Connection.ReceiveAsync(message.AsMemory(length));
+                if (r.Kind != ConnectionReceiveKind.MessageData) return r;
+                length += r.Count;
+                if (!r.EndOfMessage) continue;
+                Check(message.AsSpan(0, length));
+                length = 0;
+            }
+        }
+
+        private void Check(ReadOnlySpan<byte> m)
+        {
+            if (m.Length != MessageSize) { Fail($"a message of {m.Length} bytes"); return; }
+            int sender = BinaryPrimitives.ReadInt32BigEndian(m);
+            int seq = BinaryPrimitives.ReadInt32BigEndian(m.Slice(4));
+            if (sender is < 0 or >= HealthyClients) { Fail($"sender {sender}"); return; }
+            if (m.Slice(8).IndexOfAnyExcept(Pattern(sender, seq)) >= 0) { Fail($"message {sender}/{seq} damaged"); return; }
+            if (seq != _lastSeq[sender] + 1) { Fail($"message {sender}/{seq} after {sender}/{_lastSeq[sender]}"); return; }
+            Volatile.Write(ref _lastSeq[sender], seq);
+            if (sender == _id) _echo.Release();
+            if (Interlocked.Increment(ref _total) == _expected) _allReceived.TrySetResult();
+        }
+
+        private void Fail(string what)
+        {
+            _failure ??= $"client {_id}: {what}";
+            _allReceived.TrySetException(new InvalidOperationException(_failure));
+        }
+
+        /// <summary>Sends <paramref name="count"/> messages, each after the echo of the one before.</summary>
+        public async Task SendPacedAsync(int count)
+        {
+            byte[] message = new byte[MessageSize];
+            for (int seq = 0; seq < count; seq++)
+            {
+                Fill(message, _id, seq);
+                Assert.Equal(SendStatus.Done, await Connection.SendAsync(message, MessageType.Binary).AsTask().WaitAsync(Bound));
+                Assert.True(await _echo.WaitAsync(Bound), $"client {_id}: no echo of message {seq}");
+            }
+        }
+
+        /// <summary>Reads until nothing has arrived for 300 ms (a backlog that ends without a close frame).</summary>
+        public async Task WaitUntilQuietAsync()
+        {
+            int last = -1;
+            var bound = Stopwatch.StartNew();
+            while (TotalReceived != last)
+            {
+                last = TotalReceived;
+                await Task.Delay(300);
+                Assert.True(bound.Elapsed < Bound);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _client.DisposeAsync();
+            if (_reading is not null) await _reading.WaitAsync(Bound);
+        }
+    }
+}
