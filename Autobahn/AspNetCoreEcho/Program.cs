@@ -16,6 +16,7 @@ internal static class Program
     public static async Task<int> Main(string[] args)
     {
         string mode = args.Length > 0 ? args[0] : "server";
+        WsCore.Bench.MemoryReport.StartIfRequested(args);
         string Option(string name, string fallback)
         {
             int i = Array.IndexOf(args, "--" + name);

@@ -22,7 +22,7 @@ public static class Program
     {
         if (args.Length == 0 || args[0] is "-h" or "--help")
         {
-            Console.WriteLine("usage: server [--port 9001] [--host sockets|kestrel|kestrel-connection] | client [--url ws://127.0.0.1:9002] [--agent WsCore]; add --no-compression to neither offer nor accept permessage-deflate");
+            Console.WriteLine("usage: server [--port 9001] [--host sockets|kestrel|kestrel-connection] | client [--url ws://127.0.0.1:9002] [--agent WsCore]; add --no-compression to neither offer nor accept permessage-deflate, --memory-report to answer \"gc\" on standard input with the managed heap and RSS (bench/idle-memory.sh)");
             return 2;
         }
         string Option(string name, string fallback)
@@ -30,6 +30,7 @@ public static class Program
             int i = Array.IndexOf(args, "--" + name);
             return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
         }
+        WsCore.Bench.MemoryReport.StartIfRequested(args);
         s_options = CreateOptions(compression: Array.IndexOf(args, "--no-compression") < 0);
         int port = int.Parse(Option("port", "9001"), CultureInfo.InvariantCulture);
         return args[0] switch
