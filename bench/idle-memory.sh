@@ -14,9 +14,10 @@
 # Servers (SERVERS): wscore-sockets (WsCore on its own sockets: SocketWebSockets + SocketDuplexPipe),
 # wscore-kestrel-connection (WsCore on Kestrel's connection pipes: a connection handler, PipeHandshake),
 # wscore-kestrel (WsCore after ASP.NET Core's HTTP upgrade: IHttpUpgradeFeature stream + PipeReader/PipeWriter.Create),
-# aspnetcore (Kestrel + ASP.NET Core WebSockets = ManagedWebSocket, its project's default Server GC),
+# aspnetcore (Kestrel + ASP.NET Core WebSockets = ManagedWebSocket, its project's default GC: Server GC, which the
+# runtime replaces with concurrent workstation GC when the process may use one CPU only, as when pinned here),
 # aspnetcore-wks (the same with workstation non-concurrent GC, DOTNET_gcServer=0 DOTNET_gcConcurrent=0, as the WsCore
-# echo server uses). Every server runs the echo program of the conformance runs (Autobahn/WsCore.Autobahn with
+# echo server uses). The GC column says which GC the server reported. SERVER_CPU=none runs the server unpinned. Every server runs the echo program of the conformance runs (Autobahn/WsCore.Autobahn with
 # --no-compression; Autobahn/AspNetCoreEcho), pinned to SERVER_CPU; the idle client (bench/WsCore.EchoLoad --idle) to
 # CLIENT_CPU. SERVER_ENV adds environment variables to every server (e.g. SERVER_ENV="DOTNET_GCConserveMemory=5").
 # MESSAGE_SIZE (default 20) is the message each connection exchanges before it goes idle (0: none).
@@ -96,7 +97,9 @@ start_server() { # name port
     *) echo "unknown server $1" >&2; return 2 ;;
   esac
   # shellcheck disable=SC2086
-  env $SERVER_ENV taskset -c "$SERVER_CPU" "${cmd[@]}" <"$work/server.in" >"$work/server.out" 2>&1 &
+  local pin=(taskset -c "$SERVER_CPU")
+  [ "$SERVER_CPU" = none ] && pin=()
+  env $SERVER_ENV "${pin[@]}" "${cmd[@]}" <"$work/server.in" >"$work/server.out" 2>&1 &
   server_pid=$!
   exec 3>"$work/server.in"
   gc_count=0
@@ -172,7 +175,8 @@ for server in $SERVERS; do
     closed_managed=$MANAGED closed_rss_gc=$GC_RSS
     stop_server
     echo "$server n=$n [$OPEN] [$CLOSED] base_rss=$base_rss base_managed=$base_managed open_rss=$open_rss open_rss_after_gc=$open_rss_gc open_managed=$open_managed after_close_rss=[${after# }] closed_managed=$closed_managed closed_rss_after_gc=$closed_rss_gc $info" >&2
-    echo "$server $n $base_rss $base_managed $open_rss $open_managed $closed_managed $closed_rss_gc ${after# }" >>"$results"
+    gc_kind=$(sed 's/servergc=True.*/Server/; s/servergc=False latency=Batch.*/workstation/; s/servergc=False latency=.*/workstation, concurrent/' <<<"$info")
+    echo "$server|$gc_kind|$n $base_rss $base_managed $open_rss $open_managed $closed_managed $closed_rss_gc ${after# }" >>"$results"
   done
 done
 
@@ -183,21 +187,23 @@ names = {
     "wscore-sockets": "WsCore, own sockets (SocketWebSockets)",
     "wscore-kestrel-connection": "WsCore on Kestrel connection pipes",
     "wscore-kestrel": "WsCore via Kestrel HTTP upgrade",
-    "aspnetcore": "Kestrel + ManagedWebSocket (Server GC)",
-    "aspnetcore-wks": "Kestrel + ManagedWebSocket (workstation GC)",
+    "aspnetcore": "Kestrel + ManagedWebSocket",
+    "aspnetcore-wks": "Kestrel + ManagedWebSocket",
 }
 MiB = 1024 * 1024
-cols = ["server", "connections", "baseline RSS", "RSS with N", "RSS / conn", "managed / conn"]
+cols = ["server", "GC", "connections", "baseline RSS", "RSS with N", "RSS / conn", "managed / conn"]
 cols += [f"RSS {t} s after close" for t in after] + ["after close + full GC: RSS", "managed"]
 print("| " + " | ".join(cols) + " |")
 print("|---|" + "---:|" * (len(cols) - 1))
 for line in open(sys.argv[1]):
-    f = line.split()
-    if len(f) < 8: continue
-    server, n = f[0], int(f[1])
-    base_rss, base_managed, open_rss, open_managed, closed_managed, closed_rss_gc = map(int, f[2:8])
-    rest = [int(x) for x in f[8:]]
-    row = [names.get(server, server), f"{n:,}", f"{base_rss / MiB:.1f} MiB", f"{open_rss / MiB:.1f} MiB",
+    head, _, tail = line.rpartition("|")
+    server, gc = head.split("|")
+    f = tail.split()
+    if len(f) < 7: continue
+    n = int(f[0])
+    base_rss, base_managed, open_rss, open_managed, closed_managed, closed_rss_gc = map(int, f[1:7])
+    rest = [int(x) for x in f[7:]]
+    row = [names.get(server, server), gc, f"{n:,}", f"{base_rss / MiB:.1f} MiB", f"{open_rss / MiB:.1f} MiB",
            f"{(open_rss - base_rss) / n:,.0f} B", f"{(open_managed - base_managed) / n:,.0f} B"]
     row += [f"{r / MiB:.1f} MiB" for r in rest]
     row += [f"{closed_rss_gc / MiB:.1f} MiB", f"{closed_managed / MiB:.2f} MiB"]

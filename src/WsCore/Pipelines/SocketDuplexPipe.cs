@@ -71,6 +71,7 @@ public sealed class SocketDuplexPipe : IDuplexPipe, IAsyncDisposable
         try
         {
             bool waitForData = true;
+            int emptyWakeups = 0;
             while (true)
             {
                 if (waitForData)
@@ -80,6 +81,12 @@ public sealed class SocketDuplexPipe : IDuplexPipe, IAsyncDisposable
                     // The pipe returns its segments to the pool once the reader has consumed everything, so an idle
                     // connection holds no receive memory at all.
                     await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                    // The zero-byte receive also completes without data: at the end of the stream, and (seen on Linux,
+                    // .NET 10, right after a burst of reads) on a stale readiness event. Wait once more before taking a
+                    // buffer; a second wake-up without data in a row is the end of the stream (or an error), which the
+                    // receive below reports.
+                    if (_socket.Available == 0 && ++emptyWakeups < 2) continue;
+                    emptyWakeups = 0;
                 }
                 Memory<byte> memory = writer.GetMemory(MinimumReceiveSize);
                 int received = await _socket.ReceiveAsync(memory, SocketFlags.None).ConfigureAwait(false);
