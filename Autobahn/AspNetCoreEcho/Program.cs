@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.WebSockets;
 using System.Text;
 
@@ -5,7 +6,7 @@ namespace AspNetCoreEcho;
 
 /// <summary>
 /// <c>server --port 9001</c>: echoes every text/binary message on any path, frame by frame (each receive is sent back
-/// with the same type and end-of-message flag, so a message of any size streams through a 4 KiB buffer, as the reference run did), and
+/// with the same type and end-of-message flag, so a message of any size streams through a 4 KiB buffer, as the reference run did, rented only while a piece is there), and
 /// answers a close with the same code. <c>client --url ws://127.0.0.1:9002 --agent NAME</c>: an Autobahn echo client
 /// (getCaseCount, runCase for each, updateReports) on ClientWebSocket.
 /// </summary>
@@ -16,6 +17,7 @@ internal static class Program
     public static async Task<int> Main(string[] args)
     {
         string mode = args.Length > 0 ? args[0] : "server";
+        WsCore.Bench.MemoryReport.StartIfRequested(args);
         string Option(string name, string fallback)
         {
             int i = Array.IndexOf(args, "--" + name);
@@ -57,27 +59,55 @@ internal static class Program
         return 0;
     }
 
-    /// <summary>The echo loop both modes share: receive a piece, send it back as it came, answer the close.</summary>
+    /// <summary>
+    /// The echo loop both modes share: receive a piece, send it back as it came, answer the close. Idle-cheap: it waits
+    /// for data with a zero-byte receive and rents its buffer from <see cref="ArrayPool{T}.Shared"/> only while a piece
+    /// is being received and sent back.
+    /// </summary>
     private static async Task Echo(WebSocket ws, CancellationToken ct)
     {
-        var buffer = new byte[BufferSize];
         try
         {
             while (true)
             {
-                var r = await ws.ReceiveAsync(buffer, ct);
+                ValueWebSocketReceiveResult r = await ws.ReceiveAsync(Memory<byte>.Empty, ct);
                 if (r.MessageType == WebSocketMessageType.Close)
                 {
-                    if (ws.State == WebSocketState.CloseReceived)
-                        await ws.CloseOutputAsync(r.CloseStatus ?? WebSocketCloseStatus.NormalClosure, r.CloseStatusDescription, ct);
+                    await AnswerClose(ws, ct);
                     return;
                 }
-                await ws.SendAsync(buffer.AsMemory(0, r.Count), r.MessageType, r.EndOfMessage, ct);
+                if (r.EndOfMessage)
+                {
+                    // The message (or its last fragment) had no payload left: echo it as an empty final fragment.
+                    await ws.SendAsync(ReadOnlyMemory<byte>.Empty, r.MessageType, true, ct);
+                    continue;
+                }
+                byte[] buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+                try
+                {
+                    r = await ws.ReceiveAsync(buffer.AsMemory(0, BufferSize), ct);
+                    if (r.MessageType == WebSocketMessageType.Close)
+                    {
+                        await AnswerClose(ws, ct);
+                        return;
+                    }
+                    await ws.SendAsync(buffer.AsMemory(0, r.Count), r.MessageType, r.EndOfMessage, ct);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
             }
         }
         catch (WebSocketException) { }
         catch (OperationCanceledException) { }
         catch (IOException) { }
+    }
+
+    private static async Task AnswerClose(WebSocket ws, CancellationToken ct)
+    {
+        if (ws.State == WebSocketState.CloseReceived)
+            await ws.CloseOutputAsync(ws.CloseStatus ?? WebSocketCloseStatus.NormalClosure, ws.CloseStatusDescription, ct);
     }
 
     private static async Task<int> RunClient(Uri baseUrl, string agent)

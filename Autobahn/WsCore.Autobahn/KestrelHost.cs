@@ -92,7 +92,8 @@ internal static class KestrelHost
         if (extensions is not null) context.Response.Headers.SecWebSocketExtensions = extensions;
 
         Stream stream = await upgrade.UpgradeAsync();
-        var transport = new StreamPipe(PipeReader.Create(stream), PipeWriter.Create(stream));
+        // Zero-byte reads: the reader waits for data before it rents a buffer, so an idle connection holds none.
+        var transport = new StreamPipe(PipeReader.Create(stream, new StreamPipeReaderOptions(useZeroByteReads: true)), PipeWriter.Create(stream));
         await using var connection = new WebSocketConnection(transport, WebSocketRole.Server, Program.ConnectionOptions, deflate);
         await Program.EchoAsync(connection);
         await transport.Output.CompleteAsync();

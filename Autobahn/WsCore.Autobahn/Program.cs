@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Net;
 using WsCore.Compression;
@@ -10,7 +11,7 @@ namespace WsCore.Autobahn;
 /// <summary>
 /// The WsCore echo program the Autobahn TestSuite (and our conformance runner) grades:
 /// <c>server --port 9001 [--host sockets|kestrel|kestrel-connection]</c> echoes every message, fragment by fragment as
-/// it arrives (so a message of any size streams through a 64 KiB buffer); <c>client --url ws://127.0.0.1:9002 --agent
+/// it arrives (so a message of any size streams through a 64 KiB buffer, rented only while a piece is there); <c>client --url ws://127.0.0.1:9002 --agent
 /// NAME</c> is an Autobahn echo client (getCaseCount, runCase for each case, updateReports). permessage-deflate is
 /// offered (client) and accepted (server) unless <c>--no-compression</c> is given.
 /// </summary>
@@ -22,7 +23,7 @@ public static class Program
     {
         if (args.Length == 0 || args[0] is "-h" or "--help")
         {
-            Console.WriteLine("usage: server [--port 9001] [--host sockets|kestrel|kestrel-connection] | client [--url ws://127.0.0.1:9002] [--agent WsCore]; add --no-compression to neither offer nor accept permessage-deflate");
+            Console.WriteLine("usage: server [--port 9001] [--host sockets|kestrel|kestrel-connection] | client [--url ws://127.0.0.1:9002] [--agent WsCore]; add --no-compression to neither offer nor accept permessage-deflate, --memory-report to answer \"gc\" on standard input with the managed heap and RSS (bench/idle-memory.sh)");
             return 2;
         }
         string Option(string name, string fallback)
@@ -30,6 +31,7 @@ public static class Program
             int i = Array.IndexOf(args, "--" + name);
             return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
         }
+        WsCore.Bench.MemoryReport.StartIfRequested(args);
         s_options = CreateOptions(compression: Array.IndexOf(args, "--no-compression") < 0);
         int port = int.Parse(Option("port", "9001"), CultureInfo.InvariantCulture);
         return args[0] switch
@@ -111,17 +113,38 @@ public static class Program
         await body(client.Connection);
     }
 
-    /// <summary>Echoes every message back, fragment by fragment as it arrives, until the connection closes.</summary>
+    private const int EchoBufferSize = 64 * 1024;
+
+    /// <summary>
+    /// Echoes every message back, piece by piece as it arrives, until the connection closes. Idle-cheap: it waits for
+    /// data with a zero-byte receive (which consumes nothing) and holds a receive buffer, rented from
+    /// <see cref="ArrayPool{T}.Shared"/>, only while a piece is being received and sent back; an idle connection holds
+    /// none.
+    /// </summary>
     public static async Task EchoAsync(WebSocketConnection connection)
     {
-        byte[] buffer = new byte[64 * 1024];
         while (true)
         {
-            ConnectionReceiveResult r = await connection.ReceiveAsync(buffer);
+            ConnectionReceiveResult r = await connection.ReceiveAsync(Memory<byte>.Empty);
             if (r.Kind != ConnectionReceiveKind.MessageData) return;
-            if (r.Count == 0 && !r.EndOfMessage) continue;
-            SendStatus s = await connection.SendAsync(buffer.AsMemory(0, r.Count), r.MessageType, r.EndOfMessage);
-            if (s != SendStatus.Done) return;
+            if (r.EndOfMessage)
+            {
+                // The message (or its last fragment) had no payload left: echo it as an empty final fragment.
+                if (await connection.SendAsync(ReadOnlyMemory<byte>.Empty, r.MessageType, true) != SendStatus.Done) return;
+                continue;
+            }
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(EchoBufferSize);
+            try
+            {
+                r = await connection.ReceiveAsync(buffer.AsMemory(0, EchoBufferSize));
+                if (r.Kind != ConnectionReceiveKind.MessageData) return;
+                if (r.Count == 0 && !r.EndOfMessage) continue;
+                if (await connection.SendAsync(buffer.AsMemory(0, r.Count), r.MessageType, r.EndOfMessage) != SendStatus.Done) return;
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
     }
 }

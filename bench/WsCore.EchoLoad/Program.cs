@@ -25,8 +25,10 @@ public static class Program
         if (args.Contains("--help") || args.Contains("-h"))
         {
             Console.WriteLine("usage: --port 9001 [--host 127.0.0.1] [--connections 100] [--size 512] [--warmup 2] [--duration 10] [--label NAME]");
+            Console.WriteLine("       --idle --port 9001 [--host 127.0.0.1] [--connections 1000] [--message-size 20] [--concurrency 100] [--sources 127.0.0.2,127.0.0.3]  (hold idle connections until \"close\" on standard input)");
             return 2;
         }
+        if (args.Contains("--idle")) return await IdleLoad.RunAsync(args);
         var inv = CultureInfo.InvariantCulture;
         string host = Option("host", "127.0.0.1");
         int port = int.Parse(Option("port", "9001"), inv);

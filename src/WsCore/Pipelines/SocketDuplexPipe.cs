@@ -27,7 +27,7 @@ public sealed class SocketDuplexPipe : IDuplexPipe, IAsyncDisposable
     private readonly Task _sending;
     private readonly TimeSpan _lingerTimeout;
     private int _closed;
-    private GatherSender? _gatherSender;
+    private Sender? _sender;
 
     /// <summary>Starts moving bytes between the socket and the pipes.</summary>
     /// <param name="socket">A connected stream socket; this object owns it from now on.</param>
@@ -70,12 +70,32 @@ public sealed class SocketDuplexPipe : IDuplexPipe, IAsyncDisposable
         Exception? error = null;
         try
         {
+            bool waitForData = true;
+            int emptyWakeups = 0;
             while (true)
             {
+                if (waitForData)
+                {
+                    // Hold no buffer while the peer is silent (an idle connection): wait for bytes with a zero-byte
+                    // receive, and only then take a buffer from the pipe (Kestrel's WaitForDataBeforeAllocatingBuffer).
+                    // The pipe returns its segments to the pool once the reader has consumed everything, so an idle
+                    // connection holds no receive memory at all.
+                    await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                    // The zero-byte receive also completes without data: at the end of the stream, and (seen on Linux,
+                    // .NET 10, right after a burst of reads) on a stale readiness event. Wait once more before taking a
+                    // buffer; a second wake-up without data in a row is the end of the stream (or an error), which the
+                    // receive below reports.
+                    if (_socket.Available == 0 && ++emptyWakeups < 2) continue;
+                    emptyWakeups = 0;
+                }
                 Memory<byte> memory = writer.GetMemory(MinimumReceiveSize);
                 int received = await _socket.ReceiveAsync(memory, SocketFlags.None).ConfigureAwait(false);
                 if (received == 0) break;
                 writer.Advance(received);
+                // A receive that did not fill the buffer has drained the socket: wait for data before taking the next
+                // buffer. One that filled it probably left more in the kernel (asked, to be sure: otherwise a silence
+                // right after a full buffer would hold the next one while idle).
+                waitForData = received < memory.Length || _socket.Available == 0;
                 FlushResult flush = await writer.FlushAsync().ConfigureAwait(false);
                 if (flush.IsCompleted || flush.IsCanceled)
                 {
@@ -102,18 +122,14 @@ public sealed class SocketDuplexPipe : IDuplexPipe, IAsyncDisposable
                 ReadOnlySequence<byte> buffer = read.Buffer;
                 while (!buffer.IsEmpty)
                 {
-                    int sent;
-                    if (buffer.IsSingleSegment)
-                    {
-                        sent = await _socket.SendAsync(buffer.First, SocketFlags.None).ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        // Several segments (a large message, or several small ones written before one flush): one
-                        // gathering send instead of one system call per segment.
-                        _gatherSender ??= new GatherSender();
-                        sent = await _gatherSender.SendAsync(_socket, buffer).ConfigureAwait(false);
-                    }
+                    // One reusable send operation that lets go of the pipe's buffers when it completes (the socket's
+                    // own SendAsync(Memory) keeps the last buffer referenced, which keeps a 4 KiB block alive per idle
+                    // connection once the pipe has returned it). Several segments (a large message, or several small
+                    // ones written before one flush): one gathering send instead of one system call per segment.
+                    _sender ??= new Sender();
+                    int sent = buffer.IsSingleSegment
+                        ? await _sender.SendAsync(_socket, buffer.First).ConfigureAwait(false)
+                        : await _sender.SendAsync(_socket, buffer).ConfigureAwait(false);
                     buffer = buffer.Slice(sent);
                 }
                 reader.AdvanceTo(read.Buffer.End);
@@ -167,35 +183,48 @@ public sealed class SocketDuplexPipe : IDuplexPipe, IAsyncDisposable
     }
 
     /// <summary>
-    /// One reusable gathering send (sendmsg with several buffers) whose completion is awaited without allocating.
-    /// Segments that are not arrays (custom memory pools) are sent one at a time instead.
+    /// One reusable send (one buffer, or a gathering sendmsg of several) whose completion is awaited without allocating,
+    /// and which drops its references to the sent buffers as it completes: the pipe returns them to the pool, and an idle
+    /// connection must not keep them alive. Segments that are not arrays (custom memory pools) are sent one at a time.
     /// </summary>
-    private sealed class GatherSender : SocketAsyncEventArgs, IValueTaskSource<int>
+    private sealed class Sender : SocketAsyncEventArgs, IValueTaskSource<int>
     {
-        private readonly List<ArraySegment<byte>> _segments = new(MaxGatherSegments);
+        private List<ArraySegment<byte>>? _segments;
         private ManualResetValueTaskSourceCore<int> _source;
 
-        public GatherSender() : base(unsafeSuppressExecutionContextFlow: true)
+        public Sender() : base(unsafeSuppressExecutionContextFlow: true)
         {
             _source.RunContinuationsAsynchronously = false;
+        }
+
+        /// <summary>Sends <paramref name="memory"/> (or its first part); returns the bytes sent.</summary>
+        public ValueTask<int> SendAsync(Socket socket, ReadOnlyMemory<byte> memory)
+        {
+            SetBuffer(MemoryMarshal.AsMemory(memory));
+            return Start(socket);
         }
 
         /// <summary>Sends the first segments of <paramref name="buffer"/> (up to 64) in one call; returns the bytes sent.</summary>
         public ValueTask<int> SendAsync(Socket socket, in ReadOnlySequence<byte> buffer)
         {
-            _segments.Clear();
+            List<ArraySegment<byte>> segments = _segments ??= new List<ArraySegment<byte>>();
             foreach (ReadOnlyMemory<byte> memory in buffer)
             {
                 if (memory.IsEmpty) continue;
                 if (!MemoryMarshal.TryGetArray(memory, out ArraySegment<byte> segment))
                 {
-                    if (_segments.Count == 0) return socket.SendAsync(memory, SocketFlags.None);
+                    if (segments.Count == 0) return SendAsync(socket, memory);
                     break;
                 }
-                _segments.Add(segment);
-                if (_segments.Count == MaxGatherSegments) break;
+                segments.Add(segment);
+                if (segments.Count == MaxGatherSegments) break;
             }
-            BufferList = _segments;
+            BufferList = segments;
+            return Start(socket);
+        }
+
+        private ValueTask<int> Start(Socket socket)
+        {
             _source.Reset();
             if (!socket.SendAsync(this)) OnCompleted(this);
             return new ValueTask<int>(this, _source.Version);
@@ -203,21 +232,17 @@ public sealed class SocketDuplexPipe : IDuplexPipe, IAsyncDisposable
 
         protected override void OnCompleted(SocketAsyncEventArgs e)
         {
-            if (e.SocketError == SocketError.Success) _source.SetResult(e.BytesTransferred);
-            else _source.SetException(new SocketException((int)e.SocketError));
+            SocketError error = e.SocketError;
+            int sent = e.BytesTransferred;
+            // Let go of the buffers before the continuation runs (it returns them to the pool).
+            BufferList = null;
+            SetBuffer(Memory<byte>.Empty);
+            _segments?.Clear();
+            if (error == SocketError.Success) _source.SetResult(sent);
+            else _source.SetException(new SocketException((int)error));
         }
 
-        public int GetResult(short token)
-        {
-            try
-            {
-                return _source.GetResult(token);
-            }
-            finally
-            {
-                BufferList = null; // do not keep the pipe's arrays reachable between sends
-            }
-        }
+        public int GetResult(short token) => _source.GetResult(token);
 
         public ValueTaskSourceStatus GetStatus(short token) => _source.GetStatus(token);
 

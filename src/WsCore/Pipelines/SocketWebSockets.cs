@@ -123,32 +123,18 @@ public static class SocketWebSockets
             {
                 continue; // a connection that failed while being accepted
             }
-            _ = Task.Run(() => ServeAsync(socket, handler, options), CancellationToken.None);
+            _ = ServeAsync(socket, handler, options); // goes on on the thread pool at once (Task.Yield); observes its own failures
         }
     }
 
     private static async Task ServeAsync(Socket socket, Func<WebSocketConnection, HandshakeRequest, Task> handler, WebSocketServerOptions options)
     {
+        // Off the accept loop (without Task.Run's closure and unwrapping task, which an idle connection would keep).
+        await Task.Yield();
         var transport = new SocketDuplexPipe(socket);
         try
         {
-            PerMessageDeflateParameters? deflate = null;
-            PerMessageDeflateOptions deflatePolicy = options.Connection.Protocol.PerMessageDeflate;
-            ServerHandshakeResult handshake;
-            using (var timeout = new CancellationTokenSource(options.HandshakeTimeout))
-            {
-                handshake = await PipeHandshake.AcceptAsync(transport, request =>
-                {
-                    ServerHandshakeDecision decision = options.Policy?.Invoke(request) ?? ServerHandshakeDecision.Accept();
-                    if (decision.IsAccepted && decision.Extensions is null
-                        && PerMessageDeflateNegotiation.TryAccept(deflatePolicy, request.Extensions, out PerMessageDeflateParameters agreed, out string? answer))
-                    {
-                        deflate = agreed;
-                        return ServerHandshakeDecision.Accept(decision.Subprotocol, answer);
-                    }
-                    return decision;
-                }, options.Handshake, timeout.Token).ConfigureAwait(false);
-            }
+            (ServerHandshakeResult handshake, PerMessageDeflateParameters? deflate) = await HandshakeAsync(transport, options).ConfigureAwait(false);
             if (!handshake.IsAccepted) return;
             await using var connection = new WebSocketConnection(transport, WebSocketRole.Server, options.Connection, deflate);
             await handler(connection, handshake.Request!).ConfigureAwait(false);
@@ -160,11 +146,35 @@ public static class SocketWebSockets
         catch (IOException)
         {
         }
+        catch (Exception)
+        {
+            // The handler failed: nobody awaits this task, so the failure ends here; the connection is closed below.
+        }
         finally
         {
             await transport.Output.CompleteAsync().ConfigureAwait(false);
             await transport.Completion.ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The opening handshake, in its own method so that its closure and timer are not kept for the connection's life.</summary>
+    private static async Task<(ServerHandshakeResult, PerMessageDeflateParameters?)> HandshakeAsync(SocketDuplexPipe transport, WebSocketServerOptions options)
+    {
+        PerMessageDeflateParameters? deflate = null;
+        PerMessageDeflateOptions deflatePolicy = options.Connection.Protocol.PerMessageDeflate;
+        using var timeout = new CancellationTokenSource(options.HandshakeTimeout);
+        ServerHandshakeResult handshake = await PipeHandshake.AcceptAsync(transport, request =>
+        {
+            ServerHandshakeDecision decision = options.Policy?.Invoke(request) ?? ServerHandshakeDecision.Accept();
+            if (decision.IsAccepted && decision.Extensions is null
+                && PerMessageDeflateNegotiation.TryAccept(deflatePolicy, request.Extensions, out PerMessageDeflateParameters agreed, out string? answer))
+            {
+                deflate = agreed;
+                return ServerHandshakeDecision.Accept(decision.Subprotocol, answer);
+            }
+            return decision;
+        }, options.Handshake, timeout.Token).ConfigureAwait(false);
+        return (handshake, deflate);
     }
 
     /// <summary>

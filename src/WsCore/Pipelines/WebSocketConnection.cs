@@ -153,7 +153,7 @@ public sealed class WebSocketConnection : IAsyncDisposable
             while (true)
             {
                 if (_aborted || _inputCompleted) return Aborted();
-                if (!buffer.IsEmpty && _protocol.HasPendingReceiveData)
+                if (_protocol.HasPendingReceiveData)
                 {
                     // The engine still holds received bytes (inflated output that did not fit the last buffer): drain
                     // them before waiting for the transport, which may have nothing more to say.

@@ -130,11 +130,12 @@ public sealed class WebSocketProtocol : IDisposable
     }
 
     /// <summary>
-    /// True when the engine holds received bytes it has not turned into events yet: inflated data of a compressed
-    /// message that did not fit the last destination. Call <see cref="Receive"/> again (with empty input if nothing new
-    /// arrived) before waiting for the transport.
+    /// True when the engine can go on receiving without new input: it holds received bytes it has not turned into events
+    /// yet (compressed input, or inflated data of a compressed message that did not fit the last destination), or a
+    /// compressed frame's payload has all arrived and what is left of it needs only a destination. Call
+    /// <see cref="Receive"/> again (with empty input if nothing new arrived) before waiting for the transport.
     /// </summary>
-    public bool HasPendingReceiveData => _inflatePending || _inflateStart != _inflateEnd;
+    public bool HasPendingReceiveData => _inflatePending || _inflateStart != _inflateEnd || (_inFrame && _messageCompressed && _frameRemaining == 0);
 
     /// <summary>True when permessage-deflate is in use on this connection.</summary>
     public bool IsCompressionEnabled => _compressor is not null;
@@ -301,6 +302,14 @@ public sealed class WebSocketProtocol : IDisposable
                 {
                     result = new ReceiveResult(consumed, 0, default, false);
                     return ReceiveStatus.NeedMoreData;
+                }
+                if (destination.IsEmpty && _frameRemaining == 0 && !_frameFin)
+                {
+                    // A zero-byte receive waits for payload: an empty frame in the middle of a message has none and
+                    // tells nothing, so it is consumed and the next frame read (with a destination it is reported as
+                    // 0 bytes, not the end of the message).
+                    _inFrame = false;
+                    continue;
                 }
                 int take = (int)Math.Min(Math.Min(_frameRemaining, available), destination.Length);
                 ReadOnlySpan<byte> source = input.Slice(consumed, take);
