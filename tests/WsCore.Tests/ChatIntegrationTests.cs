@@ -83,26 +83,37 @@ public sealed class ChatIntegrationTests(ITestOutputHelper output)
             CloseTimeout = TimeSpan.FromSeconds(30), // long enough for the paused client to read its close frame at the end
         };
         var room = new ChatRoom(policy);
+        using var abandon = new CancellationTokenSource(); // ends every task of a failed run, so that none is left unobserved
+        var failed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using (ChatServer server = await ChatServer.StartAsync(host, room, options))
         {
             // The paused client connects first and never reads (until the end).
-            await using ChatClient paused = await ChatClient.ConnectAsync(server.Port, PausedId);
+            await using ChatClient paused = await ChatClient.ConnectAsync(server.Port, PausedId, failed, abandon.Token);
             await room.WaitForMembersAsync(1);
             var clients = new ChatClient[HealthyClients];
-            for (int i = 0; i < HealthyClients; i++) clients[i] = await ChatClient.ConnectAsync(server.Port, i);
+            for (int i = 0; i < HealthyClients; i++) clients[i] = await ChatClient.ConnectAsync(server.Port, i, failed, abandon.Token);
+            Task[] sending = [];
             try
             {
                 await room.WaitForMembersAsync(HealthyClients + 1);
                 foreach (ChatClient c in clients) c.StartReading(HealthyClients * MessagesPerClient);
-                Task[] sending = clients.Select(c => Task.Run(() => c.SendPacedAsync(MessagesPerClient))).ToArray();
-                await Task.WhenAll(sending).WaitAsync(Bound);
-                await Task.WhenAll(clients.Select(c => c.AllReceived)).WaitAsync(Bound);
+                sending = clients.Select(c => Task.Run(() => c.SendPacedAsync(MessagesPerClient))).ToArray();
+                await FailFast(Task.WhenAll(sending), failed.Task);
+                await FailFast(Task.WhenAll(clients.Select(c => c.AllReceived)), failed.Task);
                 output.WriteLine($"{host}/{policy}: all {HealthyClients}x{MessagesPerClient} messages at every healthy client after {watch.ElapsedMilliseconds} ms");
 
-                // Only the paused client was affected.
-                Assert.Equal(new[] { PausedId }, room.Dropped.Keys.Order().ToArray());
-                string why = room.Dropped[PausedId];
-                Assert.Equal(policy == BackpressurePolicy.Wait ? "send timed out" : nameof(SendStatus.BufferFull), why);
+                // Only the paused client was affected (every send to anyone else returned Done).
+                Assert.Equal(new[] { PausedId }, room.Refused.Keys.Order().ToArray());
+                string[] why = room.Refused[PausedId].Distinct().Order().ToArray();
+                string[] expectedWhy = policy switch
+                {
+                    // A send racing the drop's close (another member's broadcast) sees Closed.
+                    BackpressurePolicy.Wait => why.Length == 1 ? ["send timed out"] : [nameof(SendStatus.Closed), "send timed out"],
+                    BackpressurePolicy.FailSend => [nameof(SendStatus.BufferFull)],
+                    // The first send over the limit closes; a send racing it (another member's broadcast) sees Closed.
+                    _ => why.Length == 1 ? [nameof(SendStatus.BufferFull)] : [nameof(SendStatus.BufferFull), nameof(SendStatus.Closed)],
+                };
+                Assert.Equal(expectedWhy, why);
                 foreach (ChatClient c in clients)
                 {
                     Assert.Null(c.Failure);
@@ -145,12 +156,24 @@ public sealed class ChatIntegrationTests(ITestOutputHelper output)
             }
             finally
             {
+                abandon.Cancel();
+                _ = failed.Task.Exception; // a failure is reported by the assertions below or above, never left unobserved
                 foreach (ChatClient? c in clients) if (c is not null) await c.DisposeAsync();
+                try { await Task.WhenAll(sending).WaitAsync(Bound); } catch (Exception) { } // a failed run's senders: observed
             }
         }
+        Assert.False(failed.Task.IsFaulted, failed.Task.Exception?.ToString());
         Assert.Empty(room.HandlerErrors);
         ExceptionWatch.AssertNone($"{host}/{policy}");
         output.WriteLine($"{host}/{policy}: {watch.ElapsedMilliseconds} ms");
+    }
+
+    /// <summary>Waits for <paramref name="task"/>, failing at once with a client's failure (damage, order) instead of timing out.</summary>
+    private static async Task FailFast(Task task, Task failed)
+    {
+        Task first = await Task.WhenAny(task, failed).WaitAsync(Bound);
+        await first; // throws the client's failure
+        await task;
     }
 
     /// <summary>Payload: sender, sequence number, then one byte derived from both (checked with a vectorized search).</summary>
@@ -174,7 +197,8 @@ public sealed class ChatIntegrationTests(ITestOutputHelper output)
         private readonly List<Task> _closing = new();
         private int _handlers;
 
-        public ConcurrentDictionary<int, string> Dropped { get; } = new();
+        /// <summary>Every status other than Done a send to a member returned (or "send timed out"), per member.</summary>
+        public ConcurrentDictionary<int, ConcurrentQueue<string>> Refused { get; } = new();
         public ConcurrentQueue<string> HandlerErrors { get; } = new();
 
         public WebSocketConnection ServerSide(int id) { lock (_lock) return _everyone[id]; }
@@ -260,10 +284,10 @@ public sealed class ChatIntegrationTests(ITestOutputHelper output)
 
         private void Drop(int id, WebSocketConnection member, string why)
         {
+            Refused.GetOrAdd(id, _ => new ConcurrentQueue<string>()).Enqueue(why);
             lock (_lock)
             {
                 if (!_members.Remove(id)) return;
-                Dropped[id] = why;
                 // Wait: the application closes the client it gave up on (the closing policies have done so already).
                 if (policy == BackpressurePolicy.Wait) _closing.Add(member.CloseOutputAsync(CloseCodes.TryAgainLater).AsTask());
             }
@@ -378,10 +402,15 @@ public sealed class ChatIntegrationTests(ITestOutputHelper output)
         private int _expected;
         private volatile string? _failure;
 
-        private ChatClient(WebSocketClientConnection client, int id)
+        private readonly TaskCompletionSource _failed;
+        private readonly CancellationToken _abandon;
+
+        private ChatClient(WebSocketClientConnection client, int id, TaskCompletionSource failed, CancellationToken abandon)
         {
             _client = client;
             _id = id;
+            _failed = failed;
+            _abandon = abandon;
         }
 
         public WebSocketConnection Connection => _client.Connection!;
@@ -392,11 +421,11 @@ public sealed class ChatIntegrationTests(ITestOutputHelper output)
 
         public int ReceivedFrom(int sender) => Volatile.Read(ref _lastSeq[sender]) + 1;
 
-        public static async Task<ChatClient> ConnectAsync(int port, int id)
+        public static async Task<ChatClient> ConnectAsync(int port, int id, TaskCompletionSource failed, CancellationToken abandon)
         {
             WebSocketClientConnection client = await SocketWebSockets.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/chat/{id}"));
             Assert.True(client.Failure is null, client.Failure);
-            return new ChatClient(client, id);
+            return new ChatClient(client, id, failed, abandon);
         }
 
         public void StartReading(int expected)
@@ -436,7 +465,10 @@ public sealed class ChatIntegrationTests(ITestOutputHelper output)
         private void Fail(string what)
         {
             _failure ??= $"client {_id}: {what}";
-            _allReceived.TrySetException(new InvalidOperationException(_failure));
+            var e = new InvalidOperationException(_failure);
+            _allReceived.TrySetException(e);
+            _ = _allReceived.Task.Exception; // observed here; the run fails through _failed
+            _failed.TrySetException(e);
         }
 
         /// <summary>Sends <paramref name="count"/> messages, each after the echo of the one before.</summary>
@@ -447,7 +479,7 @@ public sealed class ChatIntegrationTests(ITestOutputHelper output)
             {
                 Fill(message, _id, seq);
                 Assert.Equal(SendStatus.Done, await Connection.SendAsync(message, MessageType.Binary).AsTask().WaitAsync(Bound));
-                Assert.True(await _echo.WaitAsync(Bound), $"client {_id}: no echo of message {seq}");
+                Assert.True(await _echo.WaitAsync(Bound, _abandon), $"client {_id}: no echo of message {seq}");
             }
         }
 
