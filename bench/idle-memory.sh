@@ -81,6 +81,7 @@ gc() {
   line=$(grep '^memory ' "$work/server.out" | sed -n "${gc_count}p")
   MANAGED=$(sed 's/.*managed=\([0-9]*\).*/\1/' <<<"$line")
   GC_RSS=$(sed 's/.* rss=\([0-9]*\).*/\1/' <<<"$line")
+  GC_COMMITTED=$(sed 's/.* committed=\([0-9]*\).*/\1/' <<<"$line")
   GC_INFO=$(sed 's/.*\(servergc=.*\)/\1/' <<<"$line")
 }
 
@@ -163,7 +164,7 @@ for server in $SERVERS; do
     sleep 2
     open_rss=$(rss)
     gc
-    open_managed=$MANAGED open_rss_gc=$GC_RSS
+    open_managed=$MANAGED open_rss_gc=$GC_RSS open_committed=$GC_COMMITTED
     close_idle
     after=""
     elapsed=0
@@ -172,9 +173,9 @@ for server in $SERVERS; do
       after="$after $(rss)"
     done
     gc
-    closed_managed=$MANAGED closed_rss_gc=$GC_RSS
+    closed_managed=$MANAGED closed_rss_gc=$GC_RSS closed_committed=$GC_COMMITTED
     stop_server
-    echo "$server n=$n [$OPEN] [$CLOSED] base_rss=$base_rss base_managed=$base_managed open_rss=$open_rss open_rss_after_gc=$open_rss_gc open_managed=$open_managed after_close_rss=[${after# }] closed_managed=$closed_managed closed_rss_after_gc=$closed_rss_gc $info" >&2
+    echo "$server n=$n [$OPEN] [$CLOSED] base_rss=$base_rss base_managed=$base_managed open_rss=$open_rss open_rss_after_gc=$open_rss_gc open_managed=$open_managed after_close_rss=[${after# }] closed_managed=$closed_managed closed_rss_after_gc=$closed_rss_gc gc_committed_open=$open_committed gc_committed_closed=$closed_committed $info" >&2
     gc_kind=$(sed 's/servergc=True.*/Server/; s/servergc=False latency=Batch.*/workstation/; s/servergc=False latency=.*/workstation, concurrent/' <<<"$info")
     echo "$server|$gc_kind|$n $base_rss $base_managed $open_rss $open_managed $closed_managed $closed_rss_gc ${after# }" >>"$results"
   done

@@ -92,8 +92,9 @@ internal static class KestrelHost
         if (extensions is not null) context.Response.Headers.SecWebSocketExtensions = extensions;
 
         Stream stream = await upgrade.UpgradeAsync();
-        // Zero-byte reads: the reader waits for data before it rents a buffer, so an idle connection holds none.
-        var transport = new StreamPipe(PipeReader.Create(stream, new StreamPipeReaderOptions(useZeroByteReads: true)), PipeWriter.Create(stream));
+        // Zero-byte reads (DuplexPipe.Create's default): the reader waits for data before it rents a buffer, so an idle
+        // connection holds none.
+        DuplexPipe transport = DuplexPipe.Create(stream);
         await using var connection = new WebSocketConnection(transport, WebSocketRole.Server, Program.ConnectionOptions, deflate);
         await Program.EchoAsync(connection);
         await transport.Output.CompleteAsync();
@@ -113,11 +114,5 @@ internal static class KestrelHost
         if (!handshake.IsAccepted) return;
         await using var connection = new WebSocketConnection(context.Transport, WebSocketRole.Server, Program.ConnectionOptions, deflate);
         await Program.EchoAsync(connection);
-    }
-
-    private sealed class StreamPipe(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-        public PipeWriter Output { get; } = output;
     }
 }

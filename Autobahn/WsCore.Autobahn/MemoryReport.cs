@@ -19,6 +19,9 @@ internal static class MemoryReport
         thread.Start();
     }
 
+    // MEMORY_REPORT_AGGRESSIVE=1: gc runs an aggressive collection, which also decommits the memory the GC keeps for reuse.
+    private static readonly bool s_aggressive = Environment.GetEnvironmentVariable("MEMORY_REPORT_AGGRESSIVE") == "1";
+
     private static void Run()
     {
         string? line;
@@ -28,7 +31,7 @@ internal static class MemoryReport
             {
                 case "gc":
                     GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
-                    GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+                    GC.Collect(2, s_aggressive ? GCCollectionMode.Aggressive : GCCollectionMode.Forced, blocking: true, compacting: true);
                     GC.WaitForPendingFinalizers();
                     long managed = GC.GetTotalMemory(forceFullCollection: true);
                     GCMemoryInfo info = GC.GetGCMemoryInfo(GCKind.Any);

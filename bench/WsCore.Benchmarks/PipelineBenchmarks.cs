@@ -13,12 +13,6 @@ internal static class InMemoryPipes
     public static readonly PipeOptions Options = new(pauseWriterThreshold: 0, resumeWriterThreshold: 0,
         readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline, useSynchronizationContext: false);
 
-    public sealed class Duplex(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-        public PipeWriter Output { get; } = output;
-    }
-
     /// <summary>
     /// The stream ManagedWebSocket gets: reads come from <paramref name="input"/>'s reader, writes go to
     /// <paramref name="output"/>'s writer (either may be null: reads then end, writes are discarded). The same pipe
@@ -84,7 +78,7 @@ public class PipelineReceiveBenchmarks
         _destination = new byte[Math.Max(Size, 16)];
         _input = new Pipe(InMemoryPipes.Options);
         var output = new Pipe(InMemoryPipes.Options);
-        _connection = new WebSocketConnection(new InMemoryPipes.Duplex(_input.Reader, output.Writer), WebSocketRole.Server);
+        _connection = new WebSocketConnection(new DuplexPipe(_input.Reader, output.Writer), WebSocketRole.Server);
         _managedInput = new Pipe(InMemoryPipes.Options);
         _managed = WebSocket.CreateFromStream(new InMemoryPipes.PipeStream(_managedInput, null), new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
     }
@@ -147,7 +141,7 @@ public class PipelineSendBenchmarks
         _payload = MessageFrames.Payload(Size, MessageType.Binary);
         var input = new Pipe(InMemoryPipes.Options);
         _output = new Pipe(InMemoryPipes.Options);
-        _connection = new WebSocketConnection(new InMemoryPipes.Duplex(input.Reader, _output.Writer), Role);
+        _connection = new WebSocketConnection(new DuplexPipe(input.Reader, _output.Writer), Role);
         _managedOutput = new Pipe(InMemoryPipes.Options);
         _managed = WebSocket.CreateFromStream(new InMemoryPipes.PipeStream(null, _managedOutput), new WebSocketCreationOptions { IsServer = Role == WebSocketRole.Server, KeepAliveInterval = TimeSpan.Zero });
     }

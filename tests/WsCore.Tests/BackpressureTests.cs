@@ -24,7 +24,7 @@ public class BackpressureTests
     {
         var toServer = new Pipe();
         var toPeer = new Pipe(new PipeOptions(pauseWriterThreshold: PauseThreshold, resumeWriterThreshold: PauseThreshold / 2, useSynchronizationContext: false));
-        var server = new WebSocketConnection(new TestDuplexPipe(toServer.Reader, toPeer.Writer), WebSocketRole.Server, new WebSocketConnectionOptions
+        var server = new WebSocketConnection(new DuplexPipe(toServer.Reader, toPeer.Writer), WebSocketRole.Server, new WebSocketConnectionOptions
         {
             BackpressurePolicy = policy,
             MaxBufferedOutboundBytes = Limit,

@@ -375,7 +375,7 @@ public sealed class ChatIntegrationTests(ITestOutputHelper output)
             context.Response.Headers.Upgrade = "websocket";
             context.Response.Headers.SecWebSocketAccept = System.Text.Encoding.ASCII.GetString(accept);
             Stream stream = await upgrade.UpgradeAsync();
-            var transport = new TestDuplexPipe(PipeReader.Create(stream), PipeWriter.Create(stream));
+            var transport = new DuplexPipe(PipeReader.Create(stream), PipeWriter.Create(stream));
             await using (var connection = new WebSocketConnection(transport, WebSocketRole.Server, options))
             {
                 await room.RunMemberAsync(connection, request.Target);

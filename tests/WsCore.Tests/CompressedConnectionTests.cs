@@ -12,8 +12,8 @@ public class CompressedConnectionTests
         var o = new WebSocketConnectionOptions();
         var toServer = new System.IO.Pipelines.Pipe(); var toClient = new System.IO.Pipelines.Pipe();
         var p = PerMessageDeflateParameters.Default;
-        var server = new WebSocketConnection(new TestDuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server, o, p);
-        var client = new WebSocketConnection(new TestDuplexPipe(toClient.Reader, toServer.Writer), WebSocketRole.Client, o, p);
+        var server = new WebSocketConnection(new DuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server, o, p);
+        var client = new WebSocketConnection(new DuplexPipe(toClient.Reader, toServer.Writer), WebSocketRole.Client, o, p);
         byte[] message = new byte[100_000];
         for (int i = 0; i < message.Length; i++) message[i] = (byte)('a' + i % 26);
         await client.SendAsync(message, MessageType.Text);

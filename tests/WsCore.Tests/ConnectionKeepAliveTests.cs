@@ -21,7 +21,7 @@ public class ConnectionKeepAliveTests
     {
         var toServer = new Pipe();
         var toClient = new Pipe();
-        var server = new WebSocketConnection(new TestDuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server, options);
+        var server = new WebSocketConnection(new DuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server, options);
         return (server, toServer, toClient);
     }
 
@@ -164,7 +164,7 @@ public class ConnectionKeepAliveTests
         var time = new FakeTimeProvider();
         var toServer = new Pipe();
         var toClient = new Pipe();
-        using var ws = new WsCore.Interop.WsCoreWebSocket(new TestDuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server, null, new WebSocketConnectionOptions
+        using var ws = new WsCore.Interop.WsCoreWebSocket(new DuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server, null, new WebSocketConnectionOptions
         {
             TimeProvider = time,
             KeepAliveInterval = TimeSpan.FromSeconds(10),
@@ -185,7 +185,7 @@ public class ConnectionKeepAliveTests
         var time = new FakeTimeProvider();
         var toServer = new Pipe();
         var toClient = new Pipe();
-        using var ws = new WsCore.Interop.WsCoreWebSocket(new TestDuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server, null, new WebSocketConnectionOptions
+        using var ws = new WsCore.Interop.WsCoreWebSocket(new DuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server, null, new WebSocketConnectionOptions
         {
             TimeProvider = time,
             CloseTimeout = TimeSpan.FromSeconds(3),

@@ -67,7 +67,7 @@ public class EmptyCloseTests
         Assert.Equal(ConnectionReceiveKind.Close, r.Kind);
         Assert.Equal(CloseCodes.NoStatusReceived, r.CloseCode);
         Assert.Equal(WebSocketState.Closed, client.State);
-        Assert.Equal(CloseCodes.NoStatusReceived, client.Protocol.PeerCloseCode); // the auto-reply echoed the empty close
+        Assert.Equal(CloseCodes.NoStatusReceived, client.PeerCloseCode); // the auto-reply echoed the empty close
         Assert.Equal(SendStatus.Closed, await client.CloseOutputAsync());
     }
 
@@ -94,7 +94,7 @@ public class EmptyCloseTests
     {
         var toSubject = new System.IO.Pipelines.Pipe();
         var toPeer = new System.IO.Pipelines.Pipe();
-        using var subject = new WsCoreWebSocket(new TestDuplexPipe(toSubject.Reader, toPeer.Writer), isServer ? WebSocketRole.Server : WebSocketRole.Client);
+        using var subject = new WsCoreWebSocket(new DuplexPipe(toSubject.Reader, toPeer.Writer), isServer ? WebSocketRole.Server : WebSocketRole.Client);
         await subject.CloseOutputAsync(WebSocketCloseStatus.Empty, null, default).WaitAsync(Wait);
         Assert.Equal(NetState.CloseSent, subject.State);
         System.IO.Pipelines.ReadResult read = await toPeer.Reader.ReadAsync().AsTask().WaitAsync(Wait);

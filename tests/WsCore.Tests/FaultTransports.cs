@@ -356,7 +356,7 @@ internal static class FaultTransports
                 else
                 {
                     var stream = new NetworkStream(server, ownsSocket: true);
-                    var transport = new TestDuplexPipe(PipeReader.Create(stream), PipeWriter.Create(stream));
+                    var transport = new DuplexPipe(PipeReader.Create(stream), PipeWriter.Create(stream));
                     var connection = new WebSocketConnection(transport, WebSocketRole.Server, options);
                     return new FaultPair(kind, connection, new SocketPeer(peer),
                         () => ShutdownSend(server), "the server socket's sending side is shut down under the stream (its writes throw IOException/EPIPE)",
@@ -398,7 +398,7 @@ internal static class FaultTransports
         var toPeer = new Pipe(pipeOptions);
         var reader = new FaultyPipeReader(toServer.Reader);
         var writer = new FaultyPipeWriter(toPeer.Writer);
-        var connection = new WebSocketConnection(new TestDuplexPipe(reader, writer), WebSocketRole.Server, options);
+        var connection = new WebSocketConnection(new DuplexPipe(reader, writer), WebSocketRole.Server, options);
         return new FaultPair(TransportKind.InMemoryPipe, connection, new PipePeer(toPeer.Reader, toServer.Writer),
             writer.Arm, "the server's PipeWriter throws IOException from every call, and a flush it holds back fails with it",
             reader.Arm, "the server's PipeReader throws IOException from every read, including the one in progress",
@@ -559,7 +559,7 @@ internal sealed class KestrelFaultHosts : IAsyncDisposable
             context.Response.Headers.Connection = "Upgrade";
             context.Response.Headers.Upgrade = "websocket";
             Stream stream = await upgrade.UpgradeAsync().ConfigureAwait(false);
-            var accepted = new Accepted(new TestDuplexPipe(PipeReader.Create(stream), PipeWriter.Create(stream)),
+            var accepted = new Accepted(new DuplexPipe(PipeReader.Create(stream), PipeWriter.Create(stream)),
                 context.Features.Get<IConnectionSocketFeature>()?.Socket);
             _accepted.Writer.TryWrite(accepted);
             await accepted.Released.ConfigureAwait(false);

@@ -206,12 +206,6 @@ public class IdleMemoryTests(ITestOutputHelper output)
         Assert.True(shares[1] <= Bound, $"WsCore holds {shares[1]:F0} managed bytes per idle connection over pipes (median of 3; bound {Bound} B)");
     }
 
-    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-        public PipeWriter Output { get; } = output;
-    }
-
     private static async Task<Server> OpenPipesAsync(int n, bool wscore)
     {
         var options = new PipeOptions(useSynchronizationContext: false);

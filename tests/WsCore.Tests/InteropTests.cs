@@ -286,7 +286,7 @@ public class InteropTests
         await client.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, default).WaitAsync(Timeout);
         Assert.Equal(SendStatus.Done, await close.WaitAsync(Timeout));
         Assert.Equal(WsState.Closed, connection.State);
-        Assert.Equal(CloseCodes.NormalClosure, connection.Protocol.PeerCloseCode);
+        Assert.Equal(CloseCodes.NormalClosure, connection.PeerCloseCode);
         Assert.False(connection.IsAborted);
     }
 
@@ -550,8 +550,8 @@ public class InteropTests
         Assert.Equal(SendStatus.Done, await c.CloseAsync(CloseCodes.GoingAway, "bye"u8.ToArray()).AsTask().WaitAsync(Timeout));
         Assert.Equal((WebSocketCloseStatus.EndpointUnavailable, "bye"), await seen.Task.WaitAsync(Timeout));
         Assert.Equal(WsState.Closed, c.State);
-        Assert.Equal(CloseCodes.NormalClosure, c.Protocol.PeerCloseCode);
-        Assert.Equal("ok", Encoding.UTF8.GetString(c.Protocol.PeerCloseReason));
+        Assert.Equal(CloseCodes.NormalClosure, c.PeerCloseCode);
+        Assert.Equal("ok", c.PeerCloseReason);
         Assert.False(c.IsAborted);
         await server.Handled;
     }
@@ -589,7 +589,7 @@ public class InteropTests
         ConnectionReceiveResult r = await c.ReceiveAsync(new byte[64]).AsTask().WaitAsync(Timeout);
         Assert.Equal(ConnectionReceiveKind.Close, r.Kind);
         Assert.Equal(4002, r.CloseCode);
-        Assert.Equal("server says bye", Encoding.UTF8.GetString(c.Protocol.PeerCloseReason));
+        Assert.Equal("server says bye", c.PeerCloseReason);
         Assert.Equal(WsState.Closed, c.State); // answered automatically
         await server.Handled;
     }

@@ -14,7 +14,7 @@ public class PipeHandshakeTests
     {
         var toServer = new Pipe();
         var toClient = new Pipe();
-        return (new TestDuplexPipe(toServer.Reader, toClient.Writer), new TestDuplexPipe(toClient.Reader, toServer.Writer));
+        return (new DuplexPipe(toServer.Reader, toClient.Writer), new DuplexPipe(toClient.Reader, toServer.Writer));
     }
 
     private static async Task<string> ReadAllAsync(PipeReader reader)

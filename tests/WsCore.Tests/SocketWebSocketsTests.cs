@@ -36,7 +36,7 @@ public class SocketWebSocketsTests
             new WebSocketClientOptions { Connection = connectionOptions });
         Assert.Null(client.Failure);
         WebSocketConnection connection = client.Connection!;
-        Assert.Equal(compression, connection.Protocol.IsCompressionEnabled);
+        Assert.Equal(compression, connection.IsCompressionEnabled);
 
         byte[] message = new byte[100_000];
         for (int i = 0; i < message.Length; i++) message[i] = (byte)('a' + i % 26);
@@ -54,7 +54,7 @@ public class SocketWebSocketsTests
 
         await connection.CloseAsync(Closing.CloseCodes.NormalClosure, cancellationToken: stop.Token);
         Assert.Equal(WebSocketState.Closed, connection.State);
-        Assert.Equal(Closing.CloseCodes.NormalClosure, connection.Protocol.PeerCloseCode);
+        Assert.Equal(Closing.CloseCodes.NormalClosure, connection.PeerCloseCode);
         stop.Cancel();
         await server.WaitAsync(TimeSpan.FromSeconds(10));
     }

@@ -279,9 +279,3 @@ internal static class Allocations
     }
 }
 
-/// <summary>An <see cref="IDuplexPipe"/> made of one pipe's reader and another pipe's writer.</summary>
-internal sealed class TestDuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
-{
-    public PipeReader Input { get; } = input;
-    public PipeWriter Output { get; } = output;
-}

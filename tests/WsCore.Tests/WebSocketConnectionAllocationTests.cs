@@ -18,8 +18,8 @@ public class WebSocketConnectionAllocationTests(ITestOutputHelper output)
         var options = new PipeOptions(readerScheduler: scheduler, writerScheduler: scheduler, useSynchronizationContext: false);
         var toServer = new Pipe(options);
         var toClient = new Pipe(options);
-        var server = new WebSocketConnection(new TestDuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server, connectionOptions);
-        var client = new WebSocketConnection(new TestDuplexPipe(toClient.Reader, toServer.Writer), WebSocketRole.Client, connectionOptions);
+        var server = new WebSocketConnection(new DuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server, connectionOptions);
+        var client = new WebSocketConnection(new DuplexPipe(toClient.Reader, toServer.Writer), WebSocketRole.Client, connectionOptions);
         return (server, client);
     }
 
@@ -99,8 +99,8 @@ public class WsCoreWebSocketAllocationTests(ITestOutputHelper output)
         var options = new PipeOptions(useSynchronizationContext: false);
         var toServer = new Pipe(options);
         var toClient = new Pipe(options);
-        using var server = new WsCore.Interop.WsCoreWebSocket(new TestDuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server);
-        using var client = new WsCore.Interop.WsCoreWebSocket(new TestDuplexPipe(toClient.Reader, toServer.Writer), WebSocketRole.Client);
+        using var server = new WsCore.Interop.WsCoreWebSocket(new DuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server);
+        using var client = new WsCore.Interop.WsCoreWebSocket(new DuplexPipe(toClient.Reader, toServer.Writer), WebSocketRole.Client);
         byte[] message = new byte[128];
         byte[] buffer = new byte[4096];
 

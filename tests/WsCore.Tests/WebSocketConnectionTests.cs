@@ -15,8 +15,8 @@ public class WebSocketConnectionTests
     {
         var toServer = new Pipe();
         var toClient = new Pipe();
-        var server = new WebSocketConnection(new TestDuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server, serverOptions);
-        var client = new WebSocketConnection(new TestDuplexPipe(toClient.Reader, toServer.Writer), WebSocketRole.Client, clientOptions);
+        var server = new WebSocketConnection(new DuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server, serverOptions);
+        var client = new WebSocketConnection(new DuplexPipe(toClient.Reader, toServer.Writer), WebSocketRole.Client, clientOptions);
         return (server, client);
     }
 
@@ -88,7 +88,7 @@ public class WebSocketConnectionTests
         Assert.Equal(WebSocketState.Closed, server.State);
         Assert.Equal(SendStatus.Done, await closing.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(WebSocketState.Closed, client.State);
-        Assert.Equal(CloseCodes.NormalClosure, client.Protocol.PeerCloseCode);
+        Assert.Equal(CloseCodes.NormalClosure, client.PeerCloseCode);
         Assert.Equal(SendStatus.Closed, await client.SendAsync("x"u8.ToArray(), MessageType.Text));
     }
 
@@ -125,7 +125,7 @@ public class WebSocketConnectionTests
         var toServer = new Pipe();
         var toClient = new Pipe();
         var options = new WebSocketConnectionOptions { FailureDrainQuietPeriod = failureDrainQuietPeriod };
-        return (new WebSocketConnection(new TestDuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server, options), toServer, toClient);
+        return (new WebSocketConnection(new DuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server, options), toServer, toClient);
     }
 
     [Fact]

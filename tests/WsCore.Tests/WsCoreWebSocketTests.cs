@@ -490,7 +490,7 @@ public class WsCoreWebSocketTests
     {
         var toServer = new Pipe();
         var toClient = new Pipe();
-        using var server = new WsCoreWebSocket(new TestDuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server);
+        using var server = new WsCoreWebSocket(new DuplexPipe(toServer.Reader, toClient.Writer), WebSocketRole.Server);
         var (a, b) = StreamPair();
         _ = a; _ = b;
         using var client = new WsCoreWebSocket(new DuplexStream(toClient.Reader, toServer.Writer), WebSocketRole.Client);

@@ -204,7 +204,7 @@ public sealed class WsCoreWebSocket : WebSocket
                         return new ValueWebSocketReceiveResult(0, WebSocketMessageType.Close, true);
                     case ConnectionReceiveKind.ProtocolError:
                         lock (_stateLock) _sentCloseFrame = true; // the engine sent the close frame that fails the connection
-                        throw new WebSocketException(WebSocketError.Faulted, ProtocolViolations.GetDescription(_connection.Protocol.Violation));
+                        throw new WebSocketException(WebSocketError.Faulted, ProtocolViolations.GetDescription(_connection.Violation));
                     default: // Aborted
                         if (_state == NetWebSocketState.Aborted) throw new OperationCanceledException(nameof(NetWebSocketState.Aborted), new WebSocketException(WebSocketError.ConnectionClosedPrematurely));
                         ObjectDisposedException.ThrowIf(_disposed, typeof(WebSocket));
@@ -231,7 +231,7 @@ public sealed class WsCoreWebSocket : WebSocket
 
     private void OnCloseReceived(ushort code)
     {
-        string description = Encoding.UTF8.GetString(_connection.Protocol.PeerCloseReason);
+        string description = _connection.PeerCloseReason ?? "";
         lock (_stateLock)
         {
             _receivedCloseFrame = true;

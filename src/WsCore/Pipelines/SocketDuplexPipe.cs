@@ -15,7 +15,7 @@ namespace WsCore.Pipelines;
 /// linger timeout passes. Closing a socket with unread input would make the kernel reset the connection, and a reset
 /// can destroy data the peer has not read yet, such as the close frame that was just sent.
 /// </summary>
-public sealed class SocketDuplexPipe : IDuplexPipe, IAsyncDisposable
+public sealed class SocketDuplexPipe : IWebSocketTransport, IAsyncDisposable
 {
     private const int MinimumReceiveSize = 4096;
     private const int MaxGatherSegments = 64;
@@ -160,8 +160,11 @@ public sealed class SocketDuplexPipe : IDuplexPipe, IAsyncDisposable
         }
     }
 
-    /// <summary>Closes the socket at once (an aborted WebSocket): unsent output is dropped, both loops end.</summary>
-    internal void Abort()
+    /// <summary>True: completing <see cref="Output"/> sends what was written, shuts down sending and discards input until the peer closes or the linger timeout passes.</summary>
+    public bool DrainsInputOnClose => true;
+
+    /// <summary>Closes the socket at once (an aborted WebSocket): unsent output is dropped, both loops end. Never throws.</summary>
+    public void Abort()
     {
         Close();
         try { _outputPipe.Reader.CancelPendingRead(); } catch (Exception) { }
