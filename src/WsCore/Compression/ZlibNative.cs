@@ -21,8 +21,6 @@ internal static unsafe partial class ZlibNative
     // Return codes (zlib.h).
     internal const int Ok = 0;
     internal const int StreamEnd = 1;
-    internal const int NeedDictionary = 2;
-    internal const int StreamError = -2;
     internal const int DataError = -3;
     internal const int MemoryError = -4;
     internal const int BufferError = -5;

@@ -38,9 +38,10 @@ internal static class Utf8VectorCheck
     {
         if (!Avx2.IsSupported || text.Length < MinimumLength) return Utf8.IsValid(text);
         if (Ascii.IsValid(text)) return true; // the BCL's ASCII scan is the fastest way through pure ASCII
+        // Not all ASCII, so there is a block with a non-ASCII byte; everything before it is fine: start the lookup walk there.
         int firstNonAsciiBlock = FirstNonAsciiBlock(text);
-        // Everything before the first block with a non-ASCII byte is fine: start the lookup walk there.
-        return firstNonAsciiBlock < 0 || IsValidAvx2(text, firstNonAsciiBlock);
+        System.Diagnostics.Debug.Assert(firstNonAsciiBlock >= 0);
+        return IsValidAvx2(text, firstNonAsciiBlock);
     }
 
     /// <summary>
