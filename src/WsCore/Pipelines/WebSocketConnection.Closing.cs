@@ -59,6 +59,7 @@ public sealed partial class WebSocketConnection
             if (status == SendStatus.Done)
             {
                 // A close frame is small and sent once: it is written even over the backpressure limit.
+                RecordCloseSent(empty ? Closing.CloseCodes.NoStatusReceived : code);
                 if (_protocol.State != WebSocketState.Closed) StartCloseTimer();
                 await FlushWrittenAsync(ControlFrameBytes, cancellationToken).ConfigureAwait(false);
             }
@@ -147,6 +148,7 @@ public sealed partial class WebSocketConnection
         try { _input.CancelPendingRead(); } catch (Exception) { }
         RequestCompleteOutput(cancelFlush: true);
         CompleteInput();
+        RecordEnded();
         // A transport that can abort (a socket pipe's send loop would otherwise wait for a paused peer to take the last
         // bytes) is aborted; after a graceful completion (the closing handshake is done) it is left to send them and close.
         if (!_outputClosedGracefully)
@@ -214,6 +216,7 @@ public sealed partial class WebSocketConnection
         }
         await CompleteOutputGracefullyAsync().ConfigureAwait(false);
         CompleteInput();
+        RecordEnded();
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using WsCore.Closing;
+using WsCore.Diagnostics;
 using WsCore.Framing;
 using WsCore.Protocol;
 
@@ -71,6 +72,7 @@ public sealed partial class WebSocketConnection
                 case KeepAliveAction.PeerUnresponsive:
                 case KeepAliveAction.CloseTimedOut:
                     _timedOut = action;
+                    WsCoreMetrics.Timeouts.Add(1, _roleTag, WsCoreMetrics.TimeoutKind(action));
                     Abort();
                     break;
             }

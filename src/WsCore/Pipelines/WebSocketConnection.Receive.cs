@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using WsCore.Closing;
+using WsCore.Diagnostics;
 using WsCore.Framing;
 using WsCore.Protocol;
 
@@ -41,9 +42,13 @@ public sealed partial class WebSocketConnection
                         pendingStatus = _protocol.Receive(default, buffer.Span, out pendingResult);
                     }
                     if (pendingStatus == ReceiveStatus.MessageData)
+                    {
+                        RecordData(pendingResult.BytesWritten, pendingResult.MessageType, pendingResult.EndOfMessage, received: true);
                         return new ConnectionReceiveResult(ConnectionReceiveKind.MessageData, pendingResult.BytesWritten, pendingResult.MessageType, pendingResult.EndOfMessage, 0);
+                    }
                     if (pendingStatus == ReceiveStatus.ProtocolError)
                     {
+                        RecordViolation();
                         StopTimer();
                         await WriteControlFramesAsync(cancellationToken).ConfigureAwait(false);
                         await FinishClosingAsync(fromReceive: true).ConfigureAwait(false);
@@ -92,6 +97,7 @@ public sealed partial class WebSocketConnection
                 switch (status)
                 {
                     case ReceiveStatus.MessageData:
+                        RecordData(result.BytesWritten, result.MessageType, result.EndOfMessage, received: true);
                         return new ConnectionReceiveResult(ConnectionReceiveKind.MessageData, result.BytesWritten, result.MessageType, result.EndOfMessage, 0);
                     case ReceiveStatus.Ping:
                         await WriteControlFramesAsync(cancellationToken).ConfigureAwait(false);
@@ -99,6 +105,8 @@ public sealed partial class WebSocketConnection
                     case ReceiveStatus.Pong:
                         continue;
                     case ReceiveStatus.Close:
+                        WsCoreMetrics.ClosesReceived.Add(1, _roleTag, WsCoreMetrics.CloseCode(_protocol.PeerCloseCode));
+                        if (_protocol.IsCloseSent || _protocol.HasPendingOutput) RecordCloseSent(_protocol.PeerCloseCode); // the auto-reply echoes the code
                         await WriteControlFramesAsync(cancellationToken).ConfigureAwait(false);
                         if (_protocol.State == WebSocketState.Closed)
                         {
@@ -107,6 +115,7 @@ public sealed partial class WebSocketConnection
                         }
                         return new ConnectionReceiveResult(ConnectionReceiveKind.Close, 0, default, true, _protocol.PeerCloseCode);
                     default: // ProtocolError
+                        RecordViolation();
                         StopTimer();
                         await WriteControlFramesAsync(cancellationToken).ConfigureAwait(false);
                         await FinishClosingAsync(fromReceive: true).ConfigureAwait(false);
@@ -149,5 +158,13 @@ public sealed partial class WebSocketConnection
     private static ConnectionReceiveResult Aborted()
     {
         return new ConnectionReceiveResult(ConnectionReceiveKind.Aborted, 0, default, true, CloseCodes.AbnormalClosure);
+    }
+
+    /// <summary>A protocol violation failed the connection: counted, and so is the close frame the engine sends for it.</summary>
+    private void RecordViolation()
+    {
+        ProtocolViolation violation = _protocol.Violation;
+        WsCoreMetrics.Violations.Add(1, _roleTag, WsCoreMetrics.Violation(violation));
+        RecordCloseSent(ProtocolViolations.GetCloseCode(violation));
     }
 }

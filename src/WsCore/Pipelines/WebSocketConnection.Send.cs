@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using WsCore.Closing;
+using WsCore.Diagnostics;
 using WsCore.Framing;
 using WsCore.Protocol;
 
@@ -57,6 +58,7 @@ public sealed partial class WebSocketConnection
             }
             if (status == SendStatus.Done)
             {
+                RecordData(payload.Length, type, endOfMessage, received: false);
                 await FlushWrittenAsync(size, cancellationToken).ConfigureAwait(false);
                 // The flush failed, or an abort cancelled it: the message may not reach the peer.
                 if (_outputCompleted) return SendStatus.Closed;
@@ -125,6 +127,7 @@ public sealed partial class WebSocketConnection
     /// <summary>The outbound buffer is over its limit (caller holds the send lock): apply the policy.</summary>
     private SendStatus OnBufferFull()
     {
+        WsCoreMetrics.Backpressure.Add(1, _roleTag, WsCoreMetrics.BackpressureAction(_policy));
         if (_policy == BackpressurePolicy.FailSend) return SendStatus.BufferFull;
         ushort code = _policy == BackpressurePolicy.CloseWith1013 ? CloseCodes.TryAgainLater : CloseCodes.MessageTooBig;
         SendStatus closed;
@@ -146,7 +149,11 @@ public sealed partial class WebSocketConnection
             OutputFailed();
             return SendStatus.BufferFull;
         }
-        if (closed == SendStatus.Done) StartCloseTimer();
+        if (closed == SendStatus.Done)
+        {
+            RecordCloseSent(code);
+            StartCloseTimer();
+        }
         return SendStatus.BufferFull;
     }
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using WsCore.Closing;
+using WsCore.Diagnostics;
 using WsCore.Framing;
 using WsCore.Protocol;
 
@@ -75,6 +76,11 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
     private OutboundBuffer? _overflow;
     private Task? _backgroundFlush;
 
+    // Metrics (WsCoreMetrics): this connection's role tag; set once when the connection has ended, and once when a close frame went out.
+    private readonly KeyValuePair<string, object?> _roleTag;
+    private int _metricsEnded;
+    private int _closeSentRecorded;
+
     // Set under _protocolLock by DisposeAsync: nothing touches the engine (its native compression state) after it.
     private bool _disposed;
 
@@ -105,6 +111,9 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
         _policy = _options.BackpressurePolicy;
         _maxBuffered = Math.Max(0, _options.MaxBufferedOutboundBytes);
         _startTimestamp = _time.GetTimestamp();
+        _roleTag = WsCoreMetrics.Role(role);
+        WsCoreMetrics.OpenedConnections.Add(1, _roleTag);
+        WsCoreMetrics.ActiveConnections.Add(1, _roleTag);
         _keepAlive = new KeepAlive(_options.KeepAliveInterval, _options.KeepAliveTimeout, _options.CloseTimeout, TimeSpan.Zero);
         _keepAliveEnabled = _keepAlive.Interval != TimeSpan.MaxValue;
         if (_keepAliveEnabled)
@@ -163,4 +172,25 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
 
     /// <summary>True once the transport was closed without a completed closing handshake (by <see cref="Abort"/>, a timeout, or a transport failure seen by a receive).</summary>
     public bool IsAborted => _aborted;
+
+    // ---- Metrics ----
+
+    private void RecordData(int count, MessageType type, bool endOfMessage, bool received)
+    {
+        KeyValuePair<string, object?> typeTag = WsCoreMetrics.Type(type);
+        if (count > 0) (received ? WsCoreMetrics.PayloadReceived : WsCoreMetrics.PayloadSent).Add(count, _roleTag, typeTag);
+        if (endOfMessage) (received ? WsCoreMetrics.MessagesReceived : WsCoreMetrics.MessagesSent).Add(1, _roleTag, typeTag);
+    }
+
+    private void RecordCloseSent(ushort code)
+    {
+        if (Interlocked.Exchange(ref _closeSentRecorded, 1) == 0) WsCoreMetrics.ClosesSent.Add(1, _roleTag, WsCoreMetrics.CloseCode(code));
+    }
+
+    private void RecordEnded()
+    {
+        if (Interlocked.Exchange(ref _metricsEnded, 1) != 0) return;
+        WsCoreMetrics.ActiveConnections.Add(-1, _roleTag);
+        if (WsCoreMetrics.ConnectionDuration.Enabled) WsCoreMetrics.ConnectionDuration.Record(Now.TotalSeconds, _roleTag);
+    }
 }
