@@ -48,7 +48,8 @@ public class ConnectionKeepAliveTests
         time.Advance(TimeSpan.FromSeconds(9.999));
         Assert.Empty(ReadAvailable(toClient));
         time.Advance(TimeSpan.FromMilliseconds(1));
-        Assert.Equal(new byte[] { 0x89, 0x00 }, ReadAvailable(toClient)); // an empty ping, unmasked (server)
+        // A ping, unmasked (server), carrying the 8-byte sequence number that measures the round trip (the first is 1).
+        Assert.Equal(new byte[] { 0x89, 0x08, 0, 0, 0, 0, 0, 0, 0, 1 }, ReadAvailable(toClient));
 
         time.Advance(TimeSpan.FromSeconds(4.999));
         Assert.False(receive.IsCompleted);

@@ -23,6 +23,7 @@ namespace WsCore.Diagnostics;
 /// <item><c>wscore.close.received</c>, <c>wscore.close.sent</c> {close}, counters [role, <c>websocket.close.code</c>].</item>
 /// <item><c>wscore.protocol.violation</c> {violation}, counter [role, <c>websocket.violation</c>: a <see cref="ProtocolViolation"/> name]: what peers sent wrong.</item>
 /// <item><c>wscore.backpressure</c> {event}, counter [role, <c>websocket.backpressure.action</c>: buffer_full, close_1013, close_1009].</item>
+/// <item><c>wscore.ping.rtt</c> s, histogram [role]: from a measured ping (keep-alive pings are measured) to its pong.</item>
 /// <item><c>wscore.timeout</c> {timeout}, counter [role, <c>websocket.timeout.kind</c>: peer_unresponsive, close_timed_out].</item>
 /// </list>
 /// </remarks>
@@ -44,6 +45,7 @@ public static class WsCoreMetrics
     internal static readonly Counter<long> ClosesSent = s_meter.CreateCounter<long>("wscore.close.sent", "{close}", "Close frames sent, by code.");
     internal static readonly Counter<long> Violations = s_meter.CreateCounter<long>("wscore.protocol.violation", "{violation}", "Protocol violations by peers, by kind.");
     internal static readonly Counter<long> Backpressure = s_meter.CreateCounter<long>("wscore.backpressure", "{event}", "Sends refused or connections closed because the outbound buffer was full.");
+    internal static readonly Histogram<double> PingRoundTrip = s_meter.CreateHistogram<double>("wscore.ping.rtt", "s", "Round-trip time from a measured ping to its pong.");
     internal static readonly Counter<long> Timeouts = s_meter.CreateCounter<long>("wscore.timeout", "{timeout}", "Connections aborted by their own clock.");
 
     internal const string RoleKey = "websocket.role";

@@ -87,11 +87,96 @@ public sealed partial class WebSocketConnection
     {
         try
         {
-            await PingAsync(ReadOnlyMemory<byte>.Empty, CancellationToken.None).ConfigureAwait(false);
+            // Measured, so that a connection with keep-alive knows its round-trip time without asking.
+            await PingCoreAsync(default, measured: true, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception)
         {
             // The connection is going away; the receive side reports it.
         }
+    }
+
+    // ---- Round-trip time ----
+
+    /// <summary>
+    /// The round-trip time last measured: from sending a measured ping (<see cref="MeasureRoundTripAsync"/>, or a
+    /// keep-alive ping) to receiving its pong. Null until one was measured.
+    /// </summary>
+    public TimeSpan? RoundTripTime
+    {
+        get
+        {
+            long ticks = Interlocked.Read(ref _roundTripTicks);
+            return ticks < 0 ? null : TimeSpan.FromTicks(ticks);
+        }
+    }
+
+    /// <summary>
+    /// Sends a ping and completes with the round-trip time when its pong arrives (also recorded in
+    /// <see cref="RoundTripTime"/> and the <c>wscore.ping.rtt</c> histogram). Pongs are seen by a receive in progress,
+    /// so keep a receive loop running. Concurrent calls share one ping.
+    /// </summary>
+    /// <param name="cancellationToken">Bounds the wait for the pong (use it as the timeout).</param>
+    /// <returns>The round-trip time, or null when the ping could not be sent (closed, or the outbound buffer is full)
+    /// or the connection ended before the pong.</returns>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
+    public async ValueTask<TimeSpan?> MeasureRoundTripAsync(CancellationToken cancellationToken = default)
+    {
+        TaskCompletionSource<TimeSpan?> waiter;
+        bool send;
+        lock (_protocolLock)
+        {
+            if (_disposed || _aborted || _metricsEnded != 0) return null;
+            waiter = _roundTripWaiter ??= new TaskCompletionSource<TimeSpan?>(TaskCreationOptions.RunContinuationsAsynchronously);
+            send = _roundTripSequence == 0;
+        }
+        if (send)
+        {
+            SendStatus status = await PingCoreAsync(default, measured: true, cancellationToken).ConfigureAwait(false);
+            if (status != SendStatus.Done) return null;
+        }
+        return await waiter.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The payload of a measured ping (caller holds the send lock and the protocol lock): the next sequence number.</summary>
+    private ReadOnlyMemory<byte> NextMeasuredPingLocked()
+    {
+        _roundTripSequence = ++_roundTripLastSequence;
+        _roundTripSentAt = Now;
+        byte[] payload = _roundTripPayload ??= new byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(payload, _roundTripSequence);
+        return payload;
+    }
+
+    /// <summary>A pong arrived (caller holds the protocol lock): when it answers the measured ping, the round trip is done.</summary>
+    private TaskCompletionSource<TimeSpan?>? OnPongLocked(out TimeSpan roundTrip)
+    {
+        roundTrip = default;
+        ReadOnlySpan<byte> payload = _protocol.ControlPayload;
+        if (_roundTripSequence == 0 || payload.Length != 8
+            || System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(payload) != _roundTripSequence)
+        {
+            return null; // an unsolicited pong, or one for an older ping
+        }
+        _roundTripSequence = 0;
+        roundTrip = Now - _roundTripSentAt;
+        Interlocked.Exchange(ref _roundTripTicks, roundTrip.Ticks);
+        if (WsCoreMetrics.PingRoundTrip.Enabled) WsCoreMetrics.PingRoundTrip.Record(roundTrip.TotalSeconds, _roleTag);
+        TaskCompletionSource<TimeSpan?>? waiter = _roundTripWaiter;
+        _roundTripWaiter = null;
+        return waiter;
+    }
+
+    /// <summary>The connection ended: a measurement waiting for its pong completes with null.</summary>
+    private void EndRoundTrip()
+    {
+        TaskCompletionSource<TimeSpan?>? waiter;
+        lock (_protocolLock)
+        {
+            waiter = _roundTripWaiter;
+            _roundTripWaiter = null;
+            _roundTripSequence = 0;
+        }
+        waiter?.TrySetResult(null);
     }
 }

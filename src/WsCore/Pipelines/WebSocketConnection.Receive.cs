@@ -73,6 +73,8 @@ public sealed partial class WebSocketConnection
                 ReceiveStatus status;
                 ReceiveResult result;
                 long consumed;
+                TaskCompletionSource<TimeSpan?>? pongWaiter = null;
+                TimeSpan roundTrip = default;
                 lock (_protocolLock)
                 {
                     if (_disposed)
@@ -82,6 +84,7 @@ public sealed partial class WebSocketConnection
                     }
                     if (_keepAliveEnabled && !sequence.IsEmpty) _keepAlive.OnFrameReceived(Now);
                     status = Process(sequence, buffer.Span, out consumed, out result);
+                    if (status == ReceiveStatus.Pong) pongWaiter = OnPongLocked(out roundTrip);
                 }
                 if (status == ReceiveStatus.NeedMoreData)
                 {
@@ -103,6 +106,8 @@ public sealed partial class WebSocketConnection
                         await WriteControlFramesAsync(cancellationToken).ConfigureAwait(false);
                         continue;
                     case ReceiveStatus.Pong:
+                        pongWaiter?.TrySetResult(roundTrip);
+                        pongWaiter = null;
                         continue;
                     case ReceiveStatus.Close:
                         WsCoreMetrics.ClosesReceived.Add(1, _roleTag, WsCoreMetrics.CloseCode(_protocol.PeerCloseCode));

@@ -75,8 +75,12 @@ public sealed partial class WebSocketConnection
     /// <param name="payload">At most 125 bytes.</param>
     /// <param name="cancellationToken">Cancels the wait for the send lock or the flush.</param>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
+    public ValueTask<SendStatus> PingAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
+        => PingCoreAsync(payload, measured: false, cancellationToken);
+
+    /// <summary>Sends a ping; a measured one carries the next round-trip sequence number instead of <paramref name="payload"/>.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<SendStatus> PingAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
+    private async ValueTask<SendStatus> PingCoreAsync(ReadOnlyMemory<byte> payload, bool measured, CancellationToken cancellationToken)
     {
         await AcquireWriterAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -90,6 +94,7 @@ public sealed partial class WebSocketConnection
                 if (_disposed) return SendStatus.Closed;
                 try
                 {
+                    if (measured) payload = NextMeasuredPingLocked();
                     status = _protocol.WritePing(target, payload.Span);
                 }
                 catch (Exception e) when (e is not ArgumentException)

@@ -81,6 +81,15 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
     private int _metricsEnded;
     private int _closeSentRecorded;
 
+    // Round-trip measurement (guarded by _protocolLock, the payload also by _sendLock): the sequence number of the
+    // measured ping in flight (0: none), when it went out, who waits for its pong; the last result (-1: none yet).
+    private long _roundTripSequence;
+    private long _roundTripLastSequence;
+    private TimeSpan _roundTripSentAt;
+    private TaskCompletionSource<TimeSpan?>? _roundTripWaiter;
+    private byte[]? _roundTripPayload;
+    private long _roundTripTicks = -1;
+
     // Set under _protocolLock by DisposeAsync: nothing touches the engine (its native compression state) after it.
     private bool _disposed;
 
@@ -190,6 +199,7 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
     private void RecordEnded()
     {
         if (Interlocked.Exchange(ref _metricsEnded, 1) != 0) return;
+        EndRoundTrip();
         WsCoreMetrics.ActiveConnections.Add(-1, _roleTag);
         if (WsCoreMetrics.ConnectionDuration.Enabled) WsCoreMetrics.ConnectionDuration.Record(Now.TotalSeconds, _roleTag);
     }
