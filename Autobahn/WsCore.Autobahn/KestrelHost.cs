@@ -17,7 +17,8 @@ namespace WsCore.Autobahn;
 /// WsCore hosted under Kestrel, the two ways a server author would embed it:
 /// <list type="bullet">
 /// <item><c>--host kestrel</c>: after ASP.NET Core's HTTP parsing, as middleware that validates the upgrade from the
-/// parsed header values (<see cref="ServerHandshake.Validate"/>), answers 101 through <see cref="IHttpUpgradeFeature"/>
+/// parsed header values (<see cref="ServerHandshake.Validate"/>), answers 101 with the header values
+/// <see cref="ServerHandshake.CreateResponse"/> gives (permessage-deflate negotiated there) through <see cref="IHttpUpgradeFeature"/>
 /// and runs WsCore over the upgraded stream.</item>
 /// <item><c>--host kestrel-connection</c>: on raw Kestrel connections (a connection handler): Kestrel only accepts
 /// sockets; WsCore reads the HTTP upgrade itself (<see cref="PipeHandshake"/>) from the connection's
@@ -83,19 +84,19 @@ internal static class KestrelHost
             return;
         }
 
-        PerMessageDeflateParameters? deflate = Program.NegotiateCompression(request, out string? extensions);
-        Span<byte> accept = stackalloc byte[WebSocketAccept.AcceptLength];
-        WebSocketAccept.TryCompute(request.Key.AsSpan(), accept, out _);
+        // The handshake layer answers (and negotiates permessage-deflate); Kestrel sends the header values it gives.
+        ServerHandshakeResponse answer = ServerHandshake.CreateResponse(request, ServerHandshakeDecision.Accept(), Program.ConnectionOptions.Protocol.PerMessageDeflate);
         context.Response.Headers.Connection = "Upgrade";
         context.Response.Headers.Upgrade = "websocket";
-        context.Response.Headers.SecWebSocketAccept = System.Text.Encoding.ASCII.GetString(accept);
-        if (extensions is not null) context.Response.Headers.SecWebSocketExtensions = extensions;
+        context.Response.Headers.SecWebSocketAccept = answer.Accept;
+        if (answer.Subprotocol is not null) context.Response.Headers.SecWebSocketProtocol = answer.Subprotocol;
+        if (answer.Extensions is not null) context.Response.Headers.SecWebSocketExtensions = answer.Extensions;
 
         Stream stream = await upgrade.UpgradeAsync();
         // Zero-byte reads (DuplexPipe.Create's default): the reader waits for data before it rents a buffer, so an idle
         // connection holds none.
         DuplexPipe transport = DuplexPipe.Create(stream);
-        await using var connection = new WebSocketConnection(transport, WebSocketRole.Server, Program.ConnectionOptions, deflate);
+        await using var connection = new WebSocketConnection(transport, WebSocketRole.Server, Program.ConnectionOptions, answer.PerMessageDeflate);
         await Program.EchoAsync(connection);
         await transport.Output.CompleteAsync();
         await transport.Input.CompleteAsync();
@@ -105,14 +106,10 @@ internal static class KestrelHost
     private static async Task HandleConnectionAsync(ConnectionContext context)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        PerMessageDeflateParameters? deflate = null;
-        ServerHandshakeResult handshake = await PipeHandshake.AcceptAsync(context.Transport, request =>
-        {
-            deflate = Program.NegotiateCompression(request, out string? answer);
-            return ServerHandshakeDecision.Accept(extensions: answer);
-        }, cancellationToken: timeout.Token);
+        ServerHandshakeResult handshake = await PipeHandshake.AcceptAsync(context.Transport,
+            perMessageDeflate: Program.ConnectionOptions.Protocol.PerMessageDeflate, cancellationToken: timeout.Token);
         if (!handshake.IsAccepted) return;
-        await using var connection = new WebSocketConnection(context.Transport, WebSocketRole.Server, Program.ConnectionOptions, deflate);
+        await using var connection = new WebSocketConnection(context.Transport, WebSocketRole.Server, Program.ConnectionOptions, handshake.PerMessageDeflate);
         await Program.EchoAsync(connection);
     }
 }

@@ -61,13 +61,6 @@ public static class Program
 
     internal static WebSocketConnectionOptions ConnectionOptions => s_options;
 
-    /// <summary>The server's extension policy: accept the first permessage-deflate offer it can honour, when enabled.</summary>
-    internal static PerMessageDeflateParameters? NegotiateCompression(HandshakeRequest request, out string? answer)
-    {
-        return PerMessageDeflateNegotiation.TryAccept(s_options.Protocol.PerMessageDeflate, request.Extensions, out PerMessageDeflateParameters agreed, out answer)
-            ? agreed : null;
-    }
-
     private static async Task<int> RunServerAsync(int port)
     {
         await SocketWebSockets.RunServerAsync(new IPEndPoint(IPAddress.Loopback, port), (connection, _) => EchoAsync(connection),

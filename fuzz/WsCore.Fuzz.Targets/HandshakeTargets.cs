@@ -1,4 +1,5 @@
 using System.Text;
+using WsCore.Compression;
 using WsCore.Handshake;
 
 namespace WsCore.Fuzz;
@@ -130,15 +131,17 @@ public sealed class HandshakeRequestTarget : IFuzzTarget
 
 /// <summary>
 /// <c>handshake-response</c>: <see cref="HandshakeResponseReader"/> for a fixed key and fixed offered subprotocols, fed the
-/// input (after byte 0) in input-chosen pieces. Byte 0: bits 0-2 the largest piece, bit 3 extensions offered, bits 4-7
-/// the split seed. No exception; the split result equals the one-piece result; a Done answer is a 101 whose subprotocol
-/// was offered and which carries no extension unless one was offered.
+/// input (after byte 0) in input-chosen pieces. Byte 0: bits 0-2 the largest piece, bit 3 permessage-deflate offered,
+/// bits 4-7 the split seed. No exception; the split result equals the one-piece result; a Done answer is a 101 whose
+/// subprotocol was offered, which carries no extension unless one was offered, and whose permessage-deflate parameters
+/// are what <see cref="PerMessageDeflateNegotiation.ProcessResponse(PerMessageDeflateOptions, ReadOnlySpan{char}, out PerMessageDeflateParameters)"/> agrees.
 /// </summary>
 public sealed class HandshakeResponseTarget : IFuzzTarget
 {
     /// <summary>The key the fixed request carried (RFC 6455 §1.3's sample nonce).</summary>
     public const string Key = "dGhlIHNhbXBsZSBub25jZQ==";
     private static readonly string[] s_offered = ["chat", "superchat"];
+    private static readonly PerMessageDeflateOptions s_deflate = new() { Enabled = true };
     private static readonly int[] s_maxPiece = [1, 2, 3, 7, 16, 64, 300, int.MaxValue];
 
     /// <inheritdoc/>
@@ -152,11 +155,12 @@ public sealed class HandshakeResponseTarget : IFuzzTarget
         bool extensionsOffered = (control & 8) != 0;
         ReadOnlySpan<byte> data = input.Slice(1);
 
-        var whole = new HandshakeResponseReader(Key, s_offered, extensionsOffered);
+        PerMessageDeflateOptions? deflate = extensionsOffered ? s_deflate : null;
+        var whole = new HandshakeResponseReader(Key, s_offered, deflate);
         HandshakeReadStatus wholeStatus = whole.Read(data, out int wholeConsumed);
         Check(whole, wholeStatus, wholeConsumed, data, data.Length, extensionsOffered);
 
-        var split = new HandshakeResponseReader(Key, s_offered, extensionsOffered);
+        var split = new HandshakeResponseReader(Key, s_offered, deflate);
         var schedule = new SplitSchedule((uint)control >> 4);
         int maxPiece = s_maxPiece[control & 7];
         int position = 0, consumed = 0;
@@ -199,6 +203,12 @@ public sealed class HandshakeResponseTarget : IFuzzTarget
             "consumed past the first blank line");
         Oracle.Check(response!.Subprotocol is null || Array.IndexOf(s_offered, response.Subprotocol) >= 0, "subprotocol {0} was not offered", response.Subprotocol);
         Oracle.Check(extensionsOffered || string.IsNullOrEmpty(response.Extensions), "extensions {0} accepted without an offer", response.Extensions);
+        // RFC 6455 §4.1 / RFC 7692 §7.1: an accepted answer is one the negotiator accepts (or one without permessage-deflate).
+        PerMessageDeflateNegotiationResult negotiated = PerMessageDeflateNegotiation.ProcessResponse(s_deflate, response.Extensions ?? "", out PerMessageDeflateParameters agreed);
+        Oracle.Check(extensionsOffered || response.PerMessageDeflate is null, "permessage-deflate agreed without an offer");
+        Oracle.Check(!extensionsOffered || (negotiated == PerMessageDeflateNegotiationResult.Accepted
+            ? response.PerMessageDeflate == agreed : negotiated == PerMessageDeflateNegotiationResult.NotNegotiated && response.PerMessageDeflate is null),
+            "extensions accepted although the negotiator says {0}", negotiated);
     }
 
     private static string Summary(HandshakeResponseReader reader, HandshakeReadStatus status, int consumed)
@@ -207,7 +217,8 @@ public sealed class HandshakeResponseTarget : IFuzzTarget
         sb.Append(status).Append('|').Append(reader.Error).Append('|').Append(reader.StatusCode).Append('|').Append(status == HandshakeReadStatus.Done ? consumed : -1);
         HandshakeResponse? r = reader.Response;
         if (r is null) return sb.ToString();
-        sb.Append('|').Append(r.ReasonPhrase).Append('|').Append(r.Subprotocol ?? "<null>").Append('|').Append(r.Extensions ?? "<null>");
+        sb.Append('|').Append(r.ReasonPhrase).Append('|').Append(r.Subprotocol ?? "<null>").Append('|').Append(r.Extensions ?? "<null>")
+          .Append('|').Append(r.PerMessageDeflate?.ToString() ?? "<null>");
         for (int i = 0; i < r.HeaderCount; i++) sb.Append('|').Append(r.GetHeaderName(i)).Append(':').Append(r.GetHeaderValue(i));
         return sb.ToString();
     }

@@ -330,9 +330,10 @@ public sealed class ChatIntegrationTests(ITestOutputHelper output)
                     KestrelTestServer kestrel = await KestrelTestServer.StartConnectionHandlerAsync(async context =>
                     {
                         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                        ServerHandshakeResult handshake = await PipeHandshake.AcceptAsync(context.Transport, cancellationToken: timeout.Token);
+                        ServerHandshakeResult handshake = await PipeHandshake.AcceptAsync(context.Transport,
+                            perMessageDeflate: options.Protocol.PerMessageDeflate, cancellationToken: timeout.Token);
                         if (!handshake.IsAccepted) return;
-                        await using var connection = new WebSocketConnection(context.Transport, WebSocketRole.Server, options);
+                        await using var connection = new WebSocketConnection(context.Transport, WebSocketRole.Server, options, handshake.PerMessageDeflate);
                         await room.RunMemberAsync(connection, handshake.Request!.Target);
                     }, smallSocketBuffers: false);
                     return new ChatServer(kestrel.Port, kestrel.DisposeAsync);
@@ -362,6 +363,7 @@ public sealed class ChatIntegrationTests(ITestOutputHelper output)
                 Connection = r.Headers.Connection.ToString(),
                 SecWebSocketKey = r.Headers.SecWebSocketKey.ToString(),
                 SecWebSocketVersion = r.Headers.SecWebSocketVersion.ToString(),
+                SecWebSocketExtensions = r.Headers.SecWebSocketExtensions.Count == 0 ? null : r.Headers.SecWebSocketExtensions.ToString(),
             };
             HandshakeRequestError error = ServerHandshake.Validate(fields, out HandshakeRequest? request);
             if (error != HandshakeRequestError.None || request is null || upgrade is null || !upgrade.IsUpgradableRequest)
@@ -369,14 +371,14 @@ public sealed class ChatIntegrationTests(ITestOutputHelper output)
                 context.Response.StatusCode = StatusCodes.Status400BadRequest;
                 return;
             }
-            byte[] accept = new byte[WebSocketAccept.AcceptLength];
-            WebSocketAccept.TryCompute(request.Key.AsSpan(), accept, out _);
+            ServerHandshakeResponse answer = ServerHandshake.CreateResponse(request, ServerHandshakeDecision.Accept(), options.Protocol.PerMessageDeflate);
             context.Response.Headers.Connection = "Upgrade";
             context.Response.Headers.Upgrade = "websocket";
-            context.Response.Headers.SecWebSocketAccept = System.Text.Encoding.ASCII.GetString(accept);
+            context.Response.Headers.SecWebSocketAccept = answer.Accept;
+            if (answer.Extensions is not null) context.Response.Headers.SecWebSocketExtensions = answer.Extensions;
             Stream stream = await upgrade.UpgradeAsync();
             var transport = new DuplexPipe(PipeReader.Create(stream), PipeWriter.Create(stream));
-            await using (var connection = new WebSocketConnection(transport, WebSocketRole.Server, options))
+            await using (var connection = new WebSocketConnection(transport, WebSocketRole.Server, options, answer.PerMessageDeflate))
             {
                 await room.RunMemberAsync(connection, request.Target);
             }

@@ -120,7 +120,7 @@ public class HandshakeSplitPropertyTests
 
     private static string FeedResponse(byte[] data, Func<int, int> pieceSize)
     {
-        var reader = new HandshakeResponseReader(RfcKey, ["chat", "superchat"], extensionsOffered: true);
+        var reader = new HandshakeResponseReader(RfcKey, ["chat", "superchat"], perMessageDeflate: new WsCore.Compression.PerMessageDeflateOptions { Enabled = true });
         int offset = 0, consumed = 0, piece = 0;
         while (offset < data.Length)
         {

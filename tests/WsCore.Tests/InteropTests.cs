@@ -87,18 +87,10 @@ public class InteropTests
                 Socket socket = await _listener.AcceptAsync();
                 _pipe = new SocketDuplexPipe(socket);
                 using var cts = new CancellationTokenSource(Timeout);
-                ServerHandshakeResult handshake = await PipeHandshake.AcceptAsync(_pipe, request =>
-                {
-                    string? answer = null;
-                    if (_compression && request.Extensions is string offers
-                        && PerMessageDeflateNegotiation.SelectOffer(s_deflate, offers, out PerMessageDeflateParameters agreed) == PerMessageDeflateNegotiationResult.Accepted)
-                    {
-                        Deflate = agreed;
-                        answer = PerMessageDeflateNegotiation.CreateResponse(agreed);
-                    }
-                    return ServerHandshakeDecision.Accept(extensions: answer);
-                }, cancellationToken: cts.Token);
+                ServerHandshakeResult handshake = await PipeHandshake.AcceptAsync(_pipe,
+                    perMessageDeflate: _compression ? s_deflate : null, cancellationToken: cts.Token);
                 if (!handshake.IsAccepted) throw new InvalidOperationException($"handshake refused: {handshake.Error}");
+                Deflate = handshake.PerMessageDeflate;
                 _connection.SetResult(new WebSocketConnection(_pipe, WebSocketRole.Server, _options, Deflate));
             }
             catch (Exception e)
@@ -421,23 +413,14 @@ public class InteropTests
             {
                 Host = uri.Authority,
                 Target = uri.PathAndQuery,
-                ExtensionOffer = compression ? PerMessageDeflateNegotiation.CreateOffer(s_deflate) : null,
+                PerMessageDeflate = compression ? s_deflate : null,
             };
             ClientHandshakeResult handshake = await PipeHandshake.ConnectAsync(client._pipe, request, cancellationToken: cts.Token);
             Assert.True(handshake.IsAccepted, $"handshake: {handshake.Error} (HTTP {handshake.StatusCode})");
             client.Extensions = handshake.Response!.Extensions;
-            PerMessageDeflateParameters? deflate = null;
-            if (compression)
-            {
-                PerMessageDeflateNegotiationResult negotiated = PerMessageDeflateNegotiation.ProcessResponse(s_deflate, client.Extensions ?? "", out PerMessageDeflateParameters agreed);
-                Assert.Equal(PerMessageDeflateNegotiationResult.Accepted, negotiated);
-                deflate = agreed;
-            }
-            else
-            {
-                Assert.Null(client.Extensions);
-            }
-            client.Connection = new WebSocketConnection(client._pipe, WebSocketRole.Client, options ?? Options(), deflate);
+            Assert.Equal(compression, handshake.PerMessageDeflate is not null);
+            if (!compression) Assert.Null(client.Extensions);
+            client.Connection = new WebSocketConnection(client._pipe, WebSocketRole.Client, options ?? Options(), handshake.PerMessageDeflate);
             return client;
         }
 

@@ -2,7 +2,8 @@ using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 using WsCore.Compression;
-using R = WsCore.Compression.PerMessageDeflateNegotiationResult;
+using WsCore.Handshake;
+using R = WsCore.Handshake.PerMessageDeflateNegotiationResult;
 
 namespace WsCore.Tests;
 
@@ -401,8 +402,8 @@ public class PerMessageDeflateServerWindowAnswerTests
     public void Section_7_1_2_1_an_offered_server_max_window_bits_is_named_in_the_answer(string offer, string answer)
     {
         var options = new WsCore.Compression.PerMessageDeflateOptions { Enabled = true };
-        Assert.Equal(WsCore.Compression.PerMessageDeflateNegotiationResult.Accepted,
-            WsCore.Compression.PerMessageDeflateNegotiation.SelectOffer(options, offer, out var agreed));
-        Assert.Equal(answer, WsCore.Compression.PerMessageDeflateNegotiation.CreateResponse(agreed));
+        Assert.Equal(WsCore.Handshake.PerMessageDeflateNegotiationResult.Accepted,
+            WsCore.Handshake.PerMessageDeflateNegotiation.SelectOffer(options, offer, out var agreed));
+        Assert.Equal(answer, WsCore.Handshake.PerMessageDeflateNegotiation.CreateResponse(agreed));
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Text;
+using WsCore.Compression;
 using WsCore.Handshake;
 using WsCore.Pipelines;
 
@@ -126,5 +127,115 @@ public class PipeHandshakeTests
         Assert.False(connected.IsAccepted);
         Assert.Equal(404, connected.StatusCode);
         Assert.Equal(HandshakeResponseError.UnexpectedStatusCode, connected.Error);
+    }
+
+    private static readonly PerMessageDeflateOptions Deflate = new() { Enabled = true };
+
+    [Fact]
+    public async Task Section_4_2_2_the_server_result_carries_the_agreed_subprotocol_and_deflate_parameters()
+    {
+        var (server, client) = Pair();
+        await client.Output.WriteAsync(Encoding.Latin1.GetBytes(ValidRequest.Replace("\r\n\r\n", "\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n")));
+        ServerHandshakeResult result = await PipeHandshake.AcceptAsync(server, r => ServerHandshakeDecision.Accept(r.Subprotocols[0]), perMessageDeflate: Deflate)
+            .AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(result.IsAccepted);
+        Assert.Equal("chat", result.Subprotocol);
+        Assert.Equal(PerMessageDeflateParameters.Default, result.PerMessageDeflate);
+        Assert.Equal("permessage-deflate", result.Response!.Extensions);
+        await server.Output.CompleteAsync();
+        string response = await ReadAllAsync(client.Input);
+        Assert.Contains("\r\nSec-WebSocket-Protocol: chat\r\n", response);
+        Assert.Contains("\r\nSec-WebSocket-Extensions: permessage-deflate\r\n", response);
+    }
+
+    [Fact]
+    public async Task Without_a_deflate_policy_the_server_declines_compression()
+    {
+        var (result, response) = await ServeAsync(ValidRequest.Replace("\r\n\r\n", "\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n"));
+        Assert.True(result.IsAccepted);
+        Assert.Null(result.PerMessageDeflate);
+        Assert.Null(result.Subprotocol);
+        Assert.DoesNotContain("Sec-WebSocket-Extensions", response);
+        Assert.DoesNotContain("Sec-WebSocket-Protocol", response);
+    }
+
+    [Fact]
+    public async Task Section_4_2_2_a_policy_choosing_an_unoffered_subprotocol_gets_500_and_the_server_an_exception()
+    {
+        var (server, client) = Pair();
+        await client.Output.WriteAsync(Encoding.Latin1.GetBytes(ValidRequest));
+        await Assert.ThrowsAsync<ArgumentException>(() => PipeHandshake.AcceptAsync(server, _ => ServerHandshakeDecision.Accept("v2")).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        await server.Output.CompleteAsync();
+        string response = await ReadAllAsync(client.Input);
+        Assert.StartsWith("HTTP/1.1 500 ", response);
+        Assert.DoesNotContain("v2", response);
+        Assert.DoesNotContain("Sec-WebSocket-Accept", response);
+    }
+
+    /// <summary>Runs <see cref="PipeHandshake.ConnectAsync"/> against a server that answers <paramref name="answer"/> (for the RFC sample key's request, any key).</summary>
+    private static async Task<ClientHandshakeResult> ConnectToAsync(Func<HandshakeRequest, string> answer, ClientUpgradeRequest request)
+    {
+        var (server, client) = Pair();
+        Task<ClientHandshakeResult> connecting = PipeHandshake.ConnectAsync(client, request).AsTask();
+        var reader = new HandshakeRequestReader();
+        while (true)
+        {
+            ReadResult r = await server.Input.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            HandshakeReadStatus status = reader.Read(r.Buffer.ToArray(), out int consumed);
+            server.Input.AdvanceTo(r.Buffer.GetPosition(consumed), r.Buffer.End);
+            if (status == HandshakeReadStatus.Done) break;
+            Assert.Equal(HandshakeReadStatus.NeedMoreData, status);
+        }
+        HandshakeRequest sent = reader.Request!;
+        string accept = ServerHandshake.CreateResponse(sent, ServerHandshakeDecision.Accept()).Accept!;
+        await server.Output.WriteAsync(Encoding.Latin1.GetBytes(answer(sent).Replace("{accept}", accept)));
+        return await connecting.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    private static string Answer(string extraHeaders) =>
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n" + extraHeaders + "\r\n";
+
+    [Theory]
+    [InlineData("Sec-WebSocket-Extensions: x-custom\r\n", true, HandshakeResponseError.ExtensionNotOffered)]
+    [InlineData("Sec-WebSocket-Extensions: permessage-deflate\r\n", false, HandshakeResponseError.ExtensionNotOffered)]
+    [InlineData("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=16\r\n", true, HandshakeResponseError.InvalidPerMessageDeflateAnswer)]
+    [InlineData("Sec-WebSocket-Extensions: permessage-deflate; foo\r\n", true, HandshakeResponseError.InvalidPerMessageDeflateAnswer)]
+    [InlineData("Sec-WebSocket-Extensions: permessage-deflate;;\r\n", true, HandshakeResponseError.MalformedExtensions)]
+    [InlineData("Sec-WebSocket-Protocol: v3\r\n", true, HandshakeResponseError.SubprotocolNotOffered)]
+    public async Task Section_4_1_ConnectAsync_fails_on_an_answer_the_client_did_not_ask_for(string headers, bool offerDeflate, HandshakeResponseError error)
+    {
+        ClientHandshakeResult result = await ConnectToAsync(_ => Answer(headers),
+            new ClientUpgradeRequest { Host = "localhost:1", Subprotocols = ["v1", "v2"], PerMessageDeflate = offerDeflate ? Deflate : null });
+        Assert.False(result.IsAccepted);
+        Assert.Equal(error, result.Error);
+        Assert.Equal(101, result.StatusCode);
+        Assert.Null(result.PerMessageDeflate);
+        Assert.Null(result.Subprotocol);
+    }
+
+    [Fact]
+    public async Task ConnectAsync_yields_the_agreed_deflate_parameters_and_subprotocol()
+    {
+        ClientHandshakeResult result = await ConnectToAsync(_ => Answer("Sec-WebSocket-Protocol: v2\r\nSec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_max_window_bits=9\r\n"),
+            new ClientUpgradeRequest { Host = "localhost:1", Subprotocols = ["v1", "v2"], PerMessageDeflate = Deflate });
+        Assert.True(result.IsAccepted);
+        Assert.Equal("v2", result.Subprotocol);
+        Assert.Equal(new PerMessageDeflateParameters(15, true, 9, false), result.PerMessageDeflate);
+    }
+
+    [Fact]
+    public async Task Client_and_server_agree_on_permessage_deflate_through_pipes()
+    {
+        var (server, client) = Pair();
+        var serverPolicy = new PerMessageDeflateOptions { Enabled = true, ServerNoContextTakeover = true, ClientMaxWindowBits = 12 };
+        Task<ServerHandshakeResult> accepting = PipeHandshake.AcceptAsync(server, r => ServerHandshakeDecision.Accept("v2"), perMessageDeflate: serverPolicy).AsTask();
+        ClientHandshakeResult connected = await PipeHandshake.ConnectAsync(client,
+            new ClientUpgradeRequest { Host = "localhost:1", Subprotocols = ["v1", "v2"], PerMessageDeflate = Deflate }).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        ServerHandshakeResult accepted = await accepting;
+        Assert.True(connected.IsAccepted);
+        Assert.Equal(new PerMessageDeflateParameters(15, true, 12, false), accepted.PerMessageDeflate);
+        Assert.Equal(accepted.PerMessageDeflate, connected.PerMessageDeflate);
+        Assert.Equal("v2", connected.Subprotocol);
+        Assert.Equal("v2", accepted.Subprotocol);
     }
 }

@@ -44,7 +44,7 @@ public readonly struct PerMessageDeflateParameters : IEquatable<PerMessageDeflat
     /// <summary>
     /// Server side: the accepted offer named <c>server_max_window_bits</c>, so the response must name it too, even at 15
     /// (RFC 7692 §7.1.2.1: a server accepts that parameter by including it). Set by
-    /// <see cref="PerMessageDeflateNegotiation.SelectOffer(PerMessageDeflateOptions, ReadOnlySpan{char}, out PerMessageDeflateParameters)"/>;
+    /// the server's negotiation (<c>WsCore.Handshake.PerMessageDeflateNegotiation.SelectOffer</c>);
     /// it shapes the response text only and takes no part in equality.
     /// </summary>
     public bool ServerMaxWindowBitsRequested { get; init; }
@@ -84,5 +84,5 @@ public readonly struct PerMessageDeflateParameters : IEquatable<PerMessageDeflat
     public static bool operator !=(PerMessageDeflateParameters left, PerMessageDeflateParameters right) => !left.Equals(right);
 
     /// <summary>The parameters as a server's <c>Sec-WebSocket-Extensions</c> answer would state them.</summary>
-    public override string ToString() => PerMessageDeflateNegotiation.CreateResponse(this);
+    public override string ToString() => PerMessageDeflateText.CreateResponse(this);
 }

@@ -1,3 +1,5 @@
+using WsCore.Compression;
+
 namespace WsCore.Handshake;
 
 /// <summary>What a client puts in its upgrade request (RFC 6455 §4.1). Written by <see cref="HandshakeRequestWriter"/>.</summary>
@@ -15,8 +17,13 @@ public sealed class ClientUpgradeRequest
     /// <summary>The subprotocols to offer, most preferred first; null or empty for none.</summary>
     public IReadOnlyList<string>? Subprotocols { get; init; }
 
-    /// <summary>The Sec-WebSocket-Extensions offer (e.g. from the permessage-deflate negotiator), or null for none.</summary>
-    public string? ExtensionOffer { get; init; }
+    /// <summary>
+    /// The permessage-deflate policy (RFC 7692): when enabled, the request offers it (Sec-WebSocket-Extensions) and
+    /// <see cref="HandshakeResponseReader"/> checks the server's answer against the offer and yields the agreed
+    /// parameters. Null or disabled: no extension is offered, and an answer naming one fails the handshake. Pass the
+    /// connection's own options (<c>WebSocketProtocolOptions.PerMessageDeflate</c>).
+    /// </summary>
+    public PerMessageDeflateOptions? PerMessageDeflate { get; init; }
 
     /// <summary>More headers to send (Authorization, Cookie, User-Agent...), in order.</summary>
     public IReadOnlyList<KeyValuePair<string, string>>? ExtraHeaders { get; init; }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Security.Cryptography;
+using WsCore.Compression;
 
 namespace WsCore.Handshake;
 
@@ -81,7 +82,6 @@ public static class HandshakeRequestWriter
         if (!ServerHandshake.TrySplitTarget(request.Target ?? "", out _, out _)) throw new ArgumentException("The target must be a path (and query) or an absolute ws/wss/http/https URI, without fragment.", nameof(request));
         if (string.IsNullOrEmpty(request.Host) || request.Host.AsSpan().ContainsAnyExcept(HttpSyntax.HostChars)) throw new ArgumentException("Invalid Host.", nameof(request));
         if (request.Origin is not null) HeadWriter.CheckValue(request.Origin, nameof(request));
-        if (request.ExtensionOffer is not null) HeadWriter.CheckValue(request.ExtensionOffer, nameof(request));
         if (request.Subprotocols is not null)
         {
             foreach (string subprotocol in request.Subprotocols)
@@ -119,7 +119,12 @@ public static class HandshakeRequestWriter
             }
             writer.Write("\r\n"u8);
         }
-        if (!string.IsNullOrEmpty(request.ExtensionOffer)) writer.Header("Sec-WebSocket-Extensions"u8, request.ExtensionOffer);
+        if (request.PerMessageDeflate is { Enabled: true } deflate)
+        {
+            Span<char> offer = stackalloc char[PerMessageDeflateText.MaxLength];
+            PerMessageDeflateText.TryWriteOffer(deflate, offer, out int length);
+            writer.Header("Sec-WebSocket-Extensions"u8, offer[..length]);
+        }
         if (request.ExtraHeaders is not null)
         {
             foreach (KeyValuePair<string, string> header in request.ExtraHeaders) writer.Header(header.Key, header.Value);

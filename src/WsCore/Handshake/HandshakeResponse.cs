@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using WsCore.Compression;
 
 namespace WsCore.Handshake;
 
@@ -7,8 +8,10 @@ public sealed class HandshakeResponse
 {
     private readonly HttpHeaderStore _headers;
 
-    internal HandshakeResponse(int statusCode, string reasonPhrase, string? subprotocol, string? extensions, HttpHeaderStore headers)
+    internal HandshakeResponse(int statusCode, string reasonPhrase, string? subprotocol, string? extensions,
+        PerMessageDeflateParameters? perMessageDeflate, HttpHeaderStore headers)
     {
+        PerMessageDeflate = perMessageDeflate;
         StatusCode = statusCode;
         ReasonPhrase = reasonPhrase;
         Subprotocol = subprotocol;
@@ -26,10 +29,17 @@ public sealed class HandshakeResponse
     public string? Subprotocol { get; }
 
     /// <summary>
-    /// The raw Sec-WebSocket-Extensions answer, every line joined by ", ", or null if absent. Not validated against
-    /// the offer here: check it with the extension negotiator before using the connection.
+    /// The raw Sec-WebSocket-Extensions answer, every line joined by ", ", or null if absent. For an accepted
+    /// handshake it was checked against the offer (<see cref="ClientUpgradeRequest.PerMessageDeflate"/>); what it
+    /// agrees is <see cref="PerMessageDeflate"/>.
     /// </summary>
     public string? Extensions { get; }
+
+    /// <summary>
+    /// The permessage-deflate parameters the server agreed to, validated against the client's offer (RFC 7692 §7.1),
+    /// or null when the connection runs without compression. Hand them to the connection.
+    /// </summary>
+    public PerMessageDeflateParameters? PerMessageDeflate { get; }
 
     /// <summary>Looks up any header by name (ASCII case-insensitive); several lines are joined by ", ".</summary>
     public bool TryGetHeader(string name, [NotNullWhen(true)] out string? value)

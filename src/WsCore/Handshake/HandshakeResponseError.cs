@@ -57,12 +57,26 @@ public enum HandshakeResponseError
     /// <summary>Sec-WebSocket-Accept is not the value expected for the key the client sent.</summary>
     AcceptMismatch,
 
-    /// <summary>Sec-WebSocket-Protocol is repeated, a list, or a value the client did not offer.</summary>
+    /// <summary>Sec-WebSocket-Protocol is repeated, a list, or a value the client did not offer (RFC 6455 §4.1).</summary>
     SubprotocolNotOffered,
 
-    /// <summary>Sec-WebSocket-Extensions is present although the client offered no extension.</summary>
+    /// <summary>
+    /// Sec-WebSocket-Extensions names an extension the client did not offer: any extension when it offered none, or one
+    /// other than permessage-deflate (RFC 6455 §4.1).
+    /// </summary>
     ExtensionNotOffered,
 
     /// <summary>The connection ended before the response head was complete.</summary>
     IncompleteResponse,
+
+    /// <summary>Sec-WebSocket-Extensions does not follow the RFC 6455 §9.1 grammar (the client offered an extension).</summary>
+    MalformedExtensions,
+
+    /// <summary>
+    /// The permessage-deflate answer is one the client cannot accept (RFC 7692 §5, §7.1): accepted twice, a parameter
+    /// unknown, repeated or with a bad value, or not matching the offer (e.g. <c>client_max_window_bits</c> the client
+    /// did not offer, a window larger than offered, a <c>server_max_window_bits</c> or <c>server_no_context_takeover</c>
+    /// the client asked for and did not get).
+    /// </summary>
+    InvalidPerMessageDeflateAnswer,
 }

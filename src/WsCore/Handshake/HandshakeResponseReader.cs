@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using WsCore.Compression;
 
 namespace WsCore.Handshake;
 
@@ -7,30 +8,34 @@ namespace WsCore.Handshake;
 /// Client side: reads and validates the server's answer to the upgrade request (RFC 6455 §4.1, from "The client
 /// MUST validate the server's response") from raw bytes fed in any split. Same guarantees as
 /// <see cref="HandshakeRequestReader"/>: no exception for peer data, linear work, bounded memory, and bytes after
-/// the head (the server's first frames) are never consumed.
+/// the head (the server's first frames) are never consumed. Every RFC 6455 §4.1 rule is applied here, once for every
+/// adapter: the status, Upgrade, Connection and Sec-WebSocket-Accept, a subprotocol the client offered, and extensions
+/// it offered with a permessage-deflate answer that fits the offer (RFC 7692 §7.1), whose parameters
+/// <see cref="HandshakeResponse.PerMessageDeflate"/> gives.
 /// </summary>
 public sealed class HandshakeResponseReader
 {
     private readonly HttpHeadBuffer _head;
     private readonly byte[] _expectedAccept = new byte[WebSocketAccept.AcceptLength];
     private readonly string[] _offeredSubprotocols;
-    private readonly bool _extensionsOffered;
+    private readonly PerMessageDeflateOptions? _perMessageDeflate; // null when no extension was offered
     private string _reasonPhrase = "";
 
     /// <summary>Creates a reader for the answer to a request sent with <paramref name="key"/>.</summary>
     /// <param name="key">The Sec-WebSocket-Key the request carried.</param>
     /// <param name="offeredSubprotocols">The subprotocols the request offered; null or empty for none.</param>
-    /// <param name="extensionsOffered">True if the request carried a Sec-WebSocket-Extensions offer. If false, any
-    /// extension in the answer fails the handshake; if true, the answer is left in <see cref="HandshakeResponse.Extensions"/>
-    /// for the extension negotiator to check against the offer.</param>
+    /// <param name="perMessageDeflate">The permessage-deflate policy the request's offer was made from
+    /// (<see cref="ClientUpgradeRequest.PerMessageDeflate"/>). Null or disabled: no extension was offered, and any
+    /// extension in the answer fails the handshake (<see cref="HandshakeResponseError.ExtensionNotOffered"/>). Enabled:
+    /// the answer must be empty or a permessage-deflate answer that fits the offer.</param>
     /// <param name="options">Limits; <see cref="HandshakeOptions.Default"/> if null.</param>
-    public HandshakeResponseReader(string key, IReadOnlyList<string>? offeredSubprotocols = null, bool extensionsOffered = false,
+    public HandshakeResponseReader(string key, IReadOnlyList<string>? offeredSubprotocols = null, PerMessageDeflateOptions? perMessageDeflate = null,
         HandshakeOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(key);
         if (!WebSocketAccept.TryCompute(key, _expectedAccept, out _)) throw new ArgumentException("The key must be ASCII and at most 256 characters.", nameof(key));
         _offeredSubprotocols = offeredSubprotocols is null ? [] : [.. offeredSubprotocols];
-        _extensionsOffered = extensionsOffered;
+        _perMessageDeflate = perMessageDeflate is { Enabled: true } ? perMessageDeflate : null;
         _head = new HttpHeadBuffer(options ?? HandshakeOptions.Default);
     }
 
@@ -39,7 +44,7 @@ public sealed class HandshakeResponseReader
     /// <param name="key">The key it was written with.</param>
     /// <param name="options">Limits; <see cref="HandshakeOptions.Default"/> if null.</param>
     public HandshakeResponseReader(ClientUpgradeRequest request, string key, HandshakeOptions? options = null)
-        : this(key, request?.Subprotocols, !string.IsNullOrEmpty(request?.ExtensionOffer), options)
+        : this(key, request?.Subprotocols, request?.PerMessageDeflate, options)
     {
         ArgumentNullException.ThrowIfNull(request);
     }
@@ -141,7 +146,7 @@ public sealed class HandshakeResponseReader
         HttpHeaderStore headers = _head.Snapshot();
         if (StatusCode != 101)
         {
-            Response = new HandshakeResponse(StatusCode, _reasonPhrase, null, headers.Joined("Sec-WebSocket-Extensions"u8), headers);
+            Response = new HandshakeResponse(StatusCode, _reasonPhrase, null, headers.Joined("Sec-WebSocket-Extensions"u8), null, headers);
             return HandshakeResponseError.UnexpectedStatusCode;
         }
         string? upgrade = headers.Joined("Upgrade"u8);
@@ -174,13 +179,36 @@ public sealed class HandshakeResponseReader
         }
 
         string? extensions = headers.Joined("Sec-WebSocket-Extensions"u8);
-        if (extensions is not null && !_extensionsOffered)
+        HandshakeResponseError extensionError = CheckExtensions(extensions, out PerMessageDeflateParameters? perMessageDeflate);
+        if (extensionError != HandshakeResponseError.None) return extensionError;
+        Response = new HandshakeResponse(StatusCode, _reasonPhrase, subprotocol, extensions, perMessageDeflate, headers);
+        return HandshakeResponseError.None;
+    }
+
+    /// <summary>RFC 6455 §4.1: only extensions the client offered; RFC 7692 §7.1: a permessage-deflate answer that fits the offer.</summary>
+    private HandshakeResponseError CheckExtensions(string? extensions, out PerMessageDeflateParameters? perMessageDeflate)
+    {
+        perMessageDeflate = null;
+        if (extensions is null) return HandshakeResponseError.None;
+        if (_perMessageDeflate is null)
         {
             var elements = new HttpSyntax.ListEnumerator(extensions);
-            if (elements.MoveNext()) return HandshakeResponseError.ExtensionNotOffered;
+            return elements.MoveNext() ? HandshakeResponseError.ExtensionNotOffered : HandshakeResponseError.None;
         }
-        Response = new HandshakeResponse(StatusCode, _reasonPhrase, subprotocol, extensions, headers);
-        return HandshakeResponseError.None;
+        switch (PerMessageDeflateNegotiation.ProcessResponse(_perMessageDeflate, extensions, out PerMessageDeflateParameters agreed))
+        {
+            case PerMessageDeflateNegotiationResult.Accepted:
+                perMessageDeflate = agreed;
+                return HandshakeResponseError.None;
+            case PerMessageDeflateNegotiationResult.NotNegotiated:
+                return HandshakeResponseError.None;
+            case PerMessageDeflateNegotiationResult.UnexpectedExtension:
+                return HandshakeResponseError.ExtensionNotOffered;
+            case PerMessageDeflateNegotiationResult.MalformedHeader:
+                return HandshakeResponseError.MalformedExtensions;
+            default:
+                return HandshakeResponseError.InvalidPerMessageDeflateAnswer;
+        }
     }
 
     private static HandshakeResponseError MapHeadError(HeadError error) => error switch

@@ -1,8 +1,12 @@
+using WsCore.Compression;
+
 namespace WsCore.Handshake;
 
 /// <summary>
-/// Server-side validation of an upgrade request (RFC 6455 §4.2.1) from already-parsed parts, for hosts with their
-/// own HTTP parser. <see cref="HandshakeRequestReader"/> applies exactly these rules after reading raw bytes.
+/// The server's side of the opening handshake, sans-I/O: validation of an upgrade request (RFC 6455 §4.2.1) from
+/// already-parsed parts, for hosts with their own HTTP parser (<see cref="HandshakeRequestReader"/> applies exactly these
+/// rules after reading raw bytes), and the answer to a validated request (<see cref="CreateResponse"/>), where
+/// permessage-deflate is negotiated and the policy's subprotocol checked, once for every host.
 /// </summary>
 public static class ServerHandshake
 {
@@ -19,6 +23,72 @@ public static class ServerHandshake
         HandshakeRequestError error = ValidateRequestLine(fields.Method, fields.Protocol, fields.Target, out string path, out string query);
         if (error != HandshakeRequestError.None) return error;
         return ValidateHeaders(in fields, path, query, null, out request);
+    }
+
+    /// <summary>
+    /// The answer to a validated request: applies the policy's <paramref name="decision"/> and negotiates
+    /// permessage-deflate (RFC 7692 §5: the first offer <paramref name="perMessageDeflate"/>, or the decision's own
+    /// <see cref="ServerHandshakeDecision.PerMessageDeflate"/>, can honour; none when the offers are malformed or none
+    /// fits). The result holds the status, the header values to send and the agreed subprotocol and parameters.
+    /// Never throws for anything the client sent.
+    /// </summary>
+    /// <param name="request">The validated request (from <see cref="Validate"/> or <see cref="HandshakeRequestReader"/>).</param>
+    /// <param name="decision">What the server's policy decided (<see cref="ServerHandshakeDecision.Accept"/> when it has none).</param>
+    /// <param name="perMessageDeflate">The server's permessage-deflate policy (the connection's
+    /// <see cref="PerMessageDeflateOptions"/>); null or disabled to run without compression.</param>
+    /// <exception cref="ArgumentException">The decision is a bug in the server's policy: it names a subprotocol the
+    /// client did not offer (RFC 6455 §4.2.2 forbids sending one), a subprotocol that is not a token, an extensions answer
+    /// that is not a valid header value or that names permessage-deflate, extensions together with
+    /// <see cref="ServerHandshakeDecision.PerMessageDeflate"/>, or (rejecting) a status outside 400-599.</exception>
+    public static ServerHandshakeResponse CreateResponse(HandshakeRequest request, in ServerHandshakeDecision decision, PerMessageDeflateOptions? perMessageDeflate = null)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!decision.IsAccepted)
+        {
+            if (decision.StatusCode is < 400 or > 599)
+                throw new ArgumentException($"A rejection needs a 4xx or 5xx status, not {decision.StatusCode}.", nameof(decision));
+            return ServerHandshakeResponse.Rejection(decision.StatusCode, decision.Reason ?? "");
+        }
+
+        string? subprotocol = decision.Subprotocol;
+        if (subprotocol is not null && !request.OffersSubprotocol(subprotocol))
+        {
+            throw new ArgumentException(
+                $"The policy chose the subprotocol '{subprotocol}', which the client did not offer (RFC 6455 §4.2.2).", nameof(decision));
+        }
+
+        string? extensions = null;
+        PerMessageDeflateParameters? agreed = null;
+        if (decision.Extensions is string own)
+        {
+            if (decision.PerMessageDeflate is not null)
+                throw new ArgumentException("A decision gives either its own extensions answer or permessage-deflate options, not both.", nameof(decision));
+            HeadWriter.CheckValue(own, nameof(decision));
+            if (NamesPerMessageDeflate(own))
+                throw new ArgumentException("permessage-deflate is negotiated by the handshake layer: set ServerHandshakeDecision.PerMessageDeflate instead of answering it.", nameof(decision));
+            if (own.Length > 0) extensions = own;
+        }
+        else
+        {
+            PerMessageDeflateOptions policy = decision.PerMessageDeflate ?? perMessageDeflate ?? PerMessageDeflateOptions.Disabled;
+            if (policy.Enabled && request.Extensions is string offers
+                && PerMessageDeflateNegotiation.SelectOffer(policy, offers, out PerMessageDeflateParameters parameters) == PerMessageDeflateNegotiationResult.Accepted)
+            {
+                agreed = parameters;
+                extensions = PerMessageDeflateNegotiation.CreateResponse(parameters);
+            }
+        }
+        return ServerHandshakeResponse.SwitchingProtocols(request.Key, subprotocol, extensions, agreed);
+    }
+
+    private static bool NamesPerMessageDeflate(string extensions)
+    {
+        var reader = new ExtensionHeaderReader(extensions);
+        while (reader.MoveNextExtension())
+        {
+            if (reader.ExtensionName.Equals(PerMessageDeflateNegotiation.ExtensionName, StringComparison.OrdinalIgnoreCase)) return true;
+        }
+        return false;
     }
 
     /// <summary>Method, version and target rules; the first checks a server can make.</summary>

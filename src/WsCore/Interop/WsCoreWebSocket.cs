@@ -3,6 +3,8 @@ using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
 using System.Text;
 using WsCore.Closing;
+using WsCore.Compression;
+using WsCore.Handshake;
 using WsCore.Pipelines;
 using WsCore.Protocol;
 using NetWebSocketState = System.Net.WebSockets.WebSocketState;
@@ -47,11 +49,16 @@ public sealed class WsCoreWebSocket : WebSocket
     /// <param name="transport">The transport.</param>
     /// <param name="role">This endpoint's role.</param>
     /// <param name="subProtocol">The subprotocol the handshake agreed on, or null.</param>
-    /// <param name="options">Connection options; the peer's close frame is never answered automatically, whatever <see cref="WebSocketProtocolOptions.AutoCloseReply"/> says.</param>
-    public WsCoreWebSocket(IDuplexPipe transport, WebSocketRole role, string? subProtocol = null, WebSocketConnectionOptions? options = null)
+    /// <param name="options">Connection options; the peer's close frame is never answered automatically, whatever <see cref="WebSocketProtocolOptions.AutoCloseReply"/> says.
+    /// With <paramref name="perMessageDeflate"/>, its <see cref="WebSocketProtocolOptions.PerMessageDeflate"/> gives the compression and memory levels.</param>
+    /// <param name="perMessageDeflate">The permessage-deflate parameters the handshake agreed on (e.g.
+    /// <see cref="ServerHandshakeResult.PerMessageDeflate"/>, <see cref="ClientHandshakeResult.PerMessageDeflate"/>), or null
+    /// to run without compression. With them, every message is sent compressed and compressed messages are received.</param>
+    public WsCoreWebSocket(IDuplexPipe transport, WebSocketRole role, string? subProtocol = null, WebSocketConnectionOptions? options = null,
+        PerMessageDeflateParameters? perMessageDeflate = null)
     {
         ArgumentNullException.ThrowIfNull(transport);
-        _connection = new WebSocketConnection(transport, role, WithoutAutoCloseReply(options ?? WebSocketConnectionOptions.Default));
+        _connection = new WebSocketConnection(transport, role, WithoutAutoCloseReply(options ?? WebSocketConnectionOptions.Default), perMessageDeflate);
         _subProtocol = subProtocol;
     }
 
@@ -60,9 +67,36 @@ public sealed class WsCoreWebSocket : WebSocket
     /// <param name="role">This endpoint's role.</param>
     /// <param name="subProtocol">The subprotocol the handshake agreed on, or null.</param>
     /// <param name="options">Connection options, as for the <see cref="IDuplexPipe"/> constructor.</param>
-    public WsCoreWebSocket(Stream stream, WebSocketRole role, string? subProtocol = null, WebSocketConnectionOptions? options = null)
-        : this(new StreamDuplexPipe(stream), role, subProtocol, options)
+    /// <param name="perMessageDeflate">The permessage-deflate parameters the handshake agreed on (e.g.
+    /// <see cref="ServerHandshakeResponse.PerMessageDeflate"/>), or null to run without compression.</param>
+    public WsCoreWebSocket(Stream stream, WebSocketRole role, string? subProtocol = null, WebSocketConnectionOptions? options = null,
+        PerMessageDeflateParameters? perMessageDeflate = null)
+        : this(DuplexPipe.Create(stream ?? throw new ArgumentNullException(nameof(stream))), role, subProtocol, options, perMessageDeflate)
     {
+    }
+
+    /// <summary>Creates the server's WebSocket over a transport whose <see cref="PipeHandshake.AcceptAsync"/> accepted the request, with what it agreed.</summary>
+    /// <param name="transport">The transport the handshake ran on.</param>
+    /// <param name="handshake">The accepted handshake: its subprotocol and permessage-deflate parameters are used.</param>
+    /// <param name="options">Connection options, as for the constructor (pass the ones whose permessage-deflate policy the handshake used).</param>
+    /// <exception cref="ArgumentException">The handshake was not accepted.</exception>
+    public static WsCoreWebSocket FromHandshake(IDuplexPipe transport, ServerHandshakeResult handshake, WebSocketConnectionOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(handshake);
+        if (!handshake.IsAccepted) throw new ArgumentException("The handshake was not accepted.", nameof(handshake));
+        return new WsCoreWebSocket(transport, WebSocketRole.Server, handshake.Subprotocol, options, handshake.PerMessageDeflate);
+    }
+
+    /// <summary>Creates the client's WebSocket over a transport whose <see cref="PipeHandshake.ConnectAsync"/> succeeded, with what it agreed.</summary>
+    /// <param name="transport">The transport the handshake ran on.</param>
+    /// <param name="handshake">The accepted handshake: its subprotocol and permessage-deflate parameters are used.</param>
+    /// <param name="options">Connection options, as for the constructor (pass the ones whose permessage-deflate policy the request offered).</param>
+    /// <exception cref="ArgumentException">The handshake failed.</exception>
+    public static WsCoreWebSocket FromHandshake(IDuplexPipe transport, ClientHandshakeResult handshake, WebSocketConnectionOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(handshake);
+        if (!handshake.IsAccepted) throw new ArgumentException("The handshake failed.", nameof(handshake));
+        return new WsCoreWebSocket(transport, WebSocketRole.Client, handshake.Subprotocol, options, handshake.PerMessageDeflate);
     }
 
     /// <summary>The WsCore connection underneath (protocol state, violation, timeouts).</summary>
@@ -376,10 +410,4 @@ public sealed class WsCoreWebSocket : WebSocket
         ObjectDisposedException.ThrowIf(_disposed, typeof(WebSocket));
     }
 
-    /// <summary>An <see cref="IDuplexPipe"/> over a stream; completing both sides disposes the stream.</summary>
-    private sealed class StreamDuplexPipe(Stream stream) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = PipeReader.Create(stream ?? throw new ArgumentNullException(nameof(stream)));
-        public PipeWriter Output { get; } = PipeWriter.Create(stream);
-    }
 }

@@ -1,82 +1,9 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using WsCore.Compression;
 using WsCore.Handshake;
 
 namespace WsCore.Pipelines;
-
-/// <summary>What a server's policy decides about an upgrade request that passed RFC 6455 validation.</summary>
-public readonly struct ServerHandshakeDecision
-{
-    private ServerHandshakeDecision(bool accept, string? subprotocol, string? extensions, int statusCode, string? reason)
-    {
-        IsAccepted = accept;
-        Subprotocol = subprotocol;
-        Extensions = extensions;
-        StatusCode = statusCode;
-        Reason = reason;
-    }
-
-    /// <summary>True to answer 101 Switching Protocols.</summary>
-    public bool IsAccepted { get; }
-    /// <summary>The chosen subprotocol (one the client offered), or null.</summary>
-    public string? Subprotocol { get; }
-    /// <summary>The Sec-WebSocket-Extensions answer, or null.</summary>
-    public string? Extensions { get; }
-    /// <summary>For a rejection, the HTTP status (e.g. 403, 404).</summary>
-    public int StatusCode { get; }
-    /// <summary>For a rejection, the reason sent as the body.</summary>
-    public string? Reason { get; }
-
-    /// <summary>Accept the request.</summary>
-    /// <param name="subprotocol">A subprotocol the client offered, or null for none.</param>
-    /// <param name="extensions">The Sec-WebSocket-Extensions answer, or null for none.</param>
-    public static ServerHandshakeDecision Accept(string? subprotocol = null, string? extensions = null) => new(true, subprotocol, extensions, 101, null);
-
-    /// <summary>Refuse the request with an HTTP status and a reason.</summary>
-    /// <param name="statusCode">A 4xx or 5xx status, e.g. 403 for a disallowed Origin or 404 for an unknown path.</param>
-    /// <param name="reason">The body text.</param>
-    public static ServerHandshakeDecision Reject(int statusCode, string reason) => new(false, null, null, statusCode, reason);
-}
-
-/// <summary>The outcome of <see cref="PipeHandshake.AcceptAsync"/>.</summary>
-public sealed class ServerHandshakeResult
-{
-    internal ServerHandshakeResult(HandshakeRequest? request, ServerHandshakeDecision decision, HandshakeRequestError error)
-    {
-        Request = request;
-        Decision = decision;
-        Error = error;
-    }
-
-    /// <summary>True when the 101 answer was sent: the transport now carries WebSocket frames.</summary>
-    public bool IsAccepted => Decision.IsAccepted && Error == HandshakeRequestError.None;
-    /// <summary>The validated request (null when it was malformed).</summary>
-    public HandshakeRequest? Request { get; }
-    /// <summary>The decision that was sent.</summary>
-    public ServerHandshakeDecision Decision { get; }
-    /// <summary>Why the request was malformed, or <see cref="HandshakeRequestError.None"/>.</summary>
-    public HandshakeRequestError Error { get; }
-}
-
-/// <summary>The outcome of <see cref="PipeHandshake.ConnectAsync"/>.</summary>
-public sealed class ClientHandshakeResult
-{
-    internal ClientHandshakeResult(HandshakeResponse? response, HandshakeResponseError error, int statusCode)
-    {
-        Response = response;
-        Error = error;
-        StatusCode = statusCode;
-    }
-
-    /// <summary>True when the server switched protocols and its answer is valid.</summary>
-    public bool IsAccepted => Error == HandshakeResponseError.None && Response is not null;
-    /// <summary>The server's answer (also set for some failures, e.g. a non-101 status).</summary>
-    public HandshakeResponse? Response { get; }
-    /// <summary>Why the handshake failed, or <see cref="HandshakeResponseError.None"/>.</summary>
-    public HandshakeResponseError Error { get; }
-    /// <summary>The HTTP status the server answered with (0 if none was read).</summary>
-    public int StatusCode { get; }
-}
 
 /// <summary>
 /// The RFC 6455 opening handshake over an <see cref="IDuplexPipe"/>, for both roles, built on the sans-I/O readers and
@@ -86,15 +13,22 @@ public sealed class ClientHandshakeResult
 public static class PipeHandshake
 {
     /// <summary>
-    /// Server side: reads the upgrade request, validates it, asks <paramref name="policy"/> (when given) and answers with
-    /// 101 or a rejection (400, 403, 404, 426, 431, ...). A rejected transport should be closed by the caller.
+    /// Server side: reads the upgrade request, validates it, asks <paramref name="policy"/> (when given), negotiates
+    /// permessage-deflate against <paramref name="perMessageDeflate"/> (<see cref="ServerHandshake.CreateResponse"/>) and
+    /// answers with 101 or a rejection (400, 403, 404, 426, 431, ...). The result carries the agreed subprotocol and
+    /// permessage-deflate parameters. A rejected transport should be closed by the caller.
     /// </summary>
     /// <param name="transport">The accepted connection.</param>
-    /// <param name="policy">Decides on a valid request (subprotocol, extensions, Origin, path); accepts everything when null.</param>
+    /// <param name="policy">Decides on a valid request (subprotocol, Origin, path, rejection); accepts everything when null.</param>
     /// <param name="options">Header limits; defaults when null.</param>
+    /// <param name="perMessageDeflate">The server's permessage-deflate policy: the options the connection will run with
+    /// (<c>WebSocketProtocolOptions.PerMessageDeflate</c>); null or disabled to decline compression.</param>
     /// <param name="cancellationToken">Bounds the wait for the request (use it as the handshake timeout).</param>
+    /// <exception cref="ArgumentException">The policy's decision is a server bug (e.g. a subprotocol the client did not
+    /// offer; see <see cref="ServerHandshake.CreateResponse"/>). The client is answered 500 Internal Server Error first,
+    /// so it fails at once; nothing the policy chose is sent.</exception>
     public static async ValueTask<ServerHandshakeResult> AcceptAsync(IDuplexPipe transport, Func<HandshakeRequest, ServerHandshakeDecision>? policy = null,
-        HandshakeOptions? options = null, CancellationToken cancellationToken = default)
+        HandshakeOptions? options = null, PerMessageDeflateOptions? perMessageDeflate = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(transport);
         var reader = new HandshakeRequestReader(options);
@@ -107,27 +41,35 @@ public static class PipeHandshake
                 HandshakeResponseWriter.WriteRejection(transport.Output, error);
                 await transport.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
-            return new ServerHandshakeResult(null, default, error);
+            return new ServerHandshakeResult(null, default, null, error);
         }
         HandshakeRequest request = reader.Request!;
         ServerHandshakeDecision decision = policy?.Invoke(request) ?? ServerHandshakeDecision.Accept();
-        if (decision.IsAccepted)
+        ServerHandshakeResponse response;
+        try
         {
-            HandshakeResponseWriter.WriteSwitchingProtocols(transport.Output, request.Key, decision.Subprotocol, decision.Extensions);
+            response = ServerHandshake.CreateResponse(request, decision, perMessageDeflate);
         }
-        else
+        catch (ArgumentException)
         {
-            HandshakeResponseWriter.WriteRejection(transport.Output, decision.StatusCode, decision.Reason ?? "");
+            // A bug in the policy: tell the client at once rather than leave it waiting, then report it to the server.
+            HandshakeResponseWriter.WriteRejection(transport.Output, 500, "");
+            await transport.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
+            throw;
         }
+        response.Write(transport.Output);
         await transport.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
-        return new ServerHandshakeResult(request, decision, HandshakeRequestError.None);
+        return new ServerHandshakeResult(request, decision, response, HandshakeRequestError.None);
     }
 
     /// <summary>
-    /// Client side: sends the upgrade request (with a fresh key) and reads and validates the server's answer.
+    /// Client side: sends the upgrade request (with a fresh key) and reads and validates the server's answer with every
+    /// RFC 6455 §4.1 rule (<see cref="HandshakeResponseReader"/>): a subprotocol or an extension the request did not
+    /// offer, or a permessage-deflate answer that does not fit the offer, fails the handshake. The result carries the
+    /// agreed subprotocol and permessage-deflate parameters.
     /// </summary>
     /// <param name="transport">The connected transport.</param>
-    /// <param name="request">What to ask for: host, target, origin, subprotocols, extension offer.</param>
+    /// <param name="request">What to ask for: host, target, origin, subprotocols, permessage-deflate policy.</param>
     /// <param name="options">Header limits; defaults when null.</param>
     /// <param name="cancellationToken">Bounds the wait for the answer (use it as the handshake timeout).</param>
     public static async ValueTask<ClientHandshakeResult> ConnectAsync(IDuplexPipe transport, ClientUpgradeRequest request,

@@ -19,8 +19,9 @@ public sealed record WebSocketServerOptions
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Decides on each valid request (Origin, path, subprotocol); null accepts everything. The permessage-deflate answer
-    /// is added by the server when the policy accepts without an extensions answer of its own.
+    /// Decides on each valid request (Origin, path, subprotocol); null accepts everything. permessage-deflate is
+    /// negotiated by the handshake against <see cref="WebSocketConnectionOptions.Protocol"/>'s options (see
+    /// <see cref="ServerHandshake.CreateResponse"/>) unless the decision overrides it.
     /// </summary>
     public Func<HandshakeRequest, ServerHandshakeDecision>? Policy { get; init; }
 
@@ -84,7 +85,8 @@ public sealed class WebSocketClientConnection : IAsyncDisposable
 
 /// <summary>
 /// WsCore over <see cref="Socket"/>s: a server accept loop and a client connect, each running the opening handshake
-/// (with permessage-deflate negotiation when the options enable it) and handing over a <see cref="WebSocketConnection"/>.
+/// (<see cref="PipeHandshake"/>, which negotiates permessage-deflate when the options enable it) and handing over a
+/// <see cref="WebSocketConnection"/> with what it agreed.
 /// </summary>
 public static class SocketWebSockets
 {
@@ -134,9 +136,9 @@ public static class SocketWebSockets
         var transport = new SocketDuplexPipe(socket);
         try
         {
-            (ServerHandshakeResult handshake, PerMessageDeflateParameters? deflate) = await HandshakeAsync(transport, options).ConfigureAwait(false);
+            ServerHandshakeResult handshake = await HandshakeAsync(transport, options).ConfigureAwait(false);
             if (!handshake.IsAccepted) return;
-            await using var connection = new WebSocketConnection(transport, WebSocketRole.Server, options.Connection, deflate);
+            await using var connection = new WebSocketConnection(transport, WebSocketRole.Server, options.Connection, handshake.PerMessageDeflate);
             await handler(connection, handshake.Request!).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
@@ -157,24 +159,12 @@ public static class SocketWebSockets
         }
     }
 
-    /// <summary>The opening handshake, in its own method so that its closure and timer are not kept for the connection's life.</summary>
-    private static async Task<(ServerHandshakeResult, PerMessageDeflateParameters?)> HandshakeAsync(SocketDuplexPipe transport, WebSocketServerOptions options)
+    /// <summary>The opening handshake, in its own method so that its timer is not kept for the connection's life.</summary>
+    private static async Task<ServerHandshakeResult> HandshakeAsync(SocketDuplexPipe transport, WebSocketServerOptions options)
     {
-        PerMessageDeflateParameters? deflate = null;
-        PerMessageDeflateOptions deflatePolicy = options.Connection.Protocol.PerMessageDeflate;
         using var timeout = new CancellationTokenSource(options.HandshakeTimeout);
-        ServerHandshakeResult handshake = await PipeHandshake.AcceptAsync(transport, request =>
-        {
-            ServerHandshakeDecision decision = options.Policy?.Invoke(request) ?? ServerHandshakeDecision.Accept();
-            if (decision.IsAccepted && decision.Extensions is null
-                && PerMessageDeflateNegotiation.TryAccept(deflatePolicy, request.Extensions, out PerMessageDeflateParameters agreed, out string? answer))
-            {
-                deflate = agreed;
-                return ServerHandshakeDecision.Accept(decision.Subprotocol, answer);
-            }
-            return decision;
-        }, options.Handshake, timeout.Token).ConfigureAwait(false);
-        return (handshake, deflate);
+        return await PipeHandshake.AcceptAsync(transport, options.Policy, options.Handshake,
+            options.Connection.Protocol.PerMessageDeflate, timeout.Token).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -204,14 +194,13 @@ public static class SocketWebSockets
         }
 
         var transport = new SocketDuplexPipe(socket);
-        PerMessageDeflateOptions deflatePolicy = options.Connection.Protocol.PerMessageDeflate;
         var request = new ClientUpgradeRequest
         {
             Host = uri.IsDefaultPort ? uri.Host : uri.Authority,
             Target = uri.PathAndQuery,
             Origin = options.Origin,
             Subprotocols = options.Subprotocols,
-            ExtensionOffer = PerMessageDeflateNegotiation.CreateOffer(deflatePolicy),
+            PerMessageDeflate = options.Connection.Protocol.PerMessageDeflate,
         };
         ClientHandshakeResult handshake;
         try
@@ -228,22 +217,7 @@ public static class SocketWebSockets
             await transport.DisposeAsync().ConfigureAwait(false);
             return new WebSocketClientConnection(null, null, handshake, $"the handshake failed: {handshake.Error} (HTTP {handshake.StatusCode})");
         }
-        PerMessageDeflateParameters? deflate = null;
-        if (request.ExtensionOffer is not null)
-        {
-            PerMessageDeflateNegotiationResult result = PerMessageDeflateNegotiation.ProcessResponse(deflatePolicy, handshake.Response!.Extensions ?? "", out PerMessageDeflateParameters agreed);
-            if (result == PerMessageDeflateNegotiationResult.Accepted)
-            {
-                deflate = agreed;
-            }
-            else if (result != PerMessageDeflateNegotiationResult.NotNegotiated)
-            {
-                // RFC 6455 §4.1: an extension answer the client cannot accept fails the connection.
-                await transport.DisposeAsync().ConfigureAwait(false);
-                return new WebSocketClientConnection(null, null, handshake, $"the server's extension answer is invalid: {result}");
-            }
-        }
-        var connection = new WebSocketConnection(transport, WebSocketRole.Client, options.Connection, deflate);
+        var connection = new WebSocketConnection(transport, WebSocketRole.Client, options.Connection, handshake.PerMessageDeflate);
         return new WebSocketClientConnection(connection, transport, handshake, null);
     }
 }

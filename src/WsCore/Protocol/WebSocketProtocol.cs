@@ -102,7 +102,7 @@ public sealed class WebSocketProtocol : IDisposable
     /// <param name="role">Whether this endpoint is the server or the client.</param>
     /// <param name="options">Limits and behaviours; <see cref="WebSocketProtocolOptions.Default"/> when null. Its
     /// <see cref="WebSocketProtocolOptions.PerMessageDeflate"/> gives the compression level and memory level.</param>
-    /// <param name="perMessageDeflate">The parameters the handshake agreed (see <see cref="PerMessageDeflateNegotiation"/>),
+    /// <param name="perMessageDeflate">The parameters the opening handshake agreed,
     /// or null when the extension is not in use. With it, the peer may send compressed messages (RSV1) and every message
     /// this endpoint sends is compressed; the native compression state lives until <see cref="Dispose"/>.</param>
     public WebSocketProtocol(WebSocketRole role, WebSocketProtocolOptions? options, PerMessageDeflateParameters? perMessageDeflate)

@@ -1,46 +1,6 @@
-using WsCore.Handshake;
+using WsCore.Compression;
 
-namespace WsCore.Compression;
-
-/// <summary>The outcome of a permessage-deflate negotiation step. Only <see cref="Accepted"/> yields parameters.</summary>
-public enum PerMessageDeflateNegotiationResult
-{
-    /// <summary>permessage-deflate is agreed; the parameters are valid.</summary>
-    Accepted = 0,
-
-    /// <summary>
-    /// Not in use, and not an error. Client: the response has no permessage-deflate (continue uncompressed).
-    /// Server: no offer could be honoured, or compression is disabled (answer without the extension).
-    /// </summary>
-    NotNegotiated,
-
-    /// <summary>The header value does not follow the RFC 6455 §9.1 grammar.</summary>
-    MalformedHeader,
-
-    /// <summary>Client: the response names an extension the client did not offer (RFC 6455 §4.1: fail).</summary>
-    UnexpectedExtension,
-
-    /// <summary>Client: the response accepts permessage-deflate more than once.</summary>
-    DuplicateExtension,
-
-    /// <summary>Client: the response has a parameter RFC 7692 does not define for a response.</summary>
-    UnknownParameter,
-
-    /// <summary>Client: the response has the same parameter twice.</summary>
-    DuplicateParameter,
-
-    /// <summary>
-    /// Client: a parameter value is not allowed: a value on a parameter that takes none, no value where one is needed,
-    /// or window bits that are not a decimal 8-15 without leading zeros.
-    /// </summary>
-    InvalidParameterValue,
-
-    /// <summary>
-    /// Client: the response is well-formed but does not fit the offer: <c>client_max_window_bits</c> although the client
-    /// did not offer it, a window larger than offered, or no <c>server_max_window_bits</c> when the client required one.
-    /// </summary>
-    ResponseDoesNotMatchOffer,
-}
+namespace WsCore.Handshake;
 
 /// <summary>
 /// permessage-deflate negotiation (RFC 7692 §5, §7.1) for both roles: the client builds its offer and validates the
@@ -52,14 +12,12 @@ public enum PerMessageDeflateNegotiationResult
 public static class PerMessageDeflateNegotiation
 {
     /// <summary>The extension token, <c>permessage-deflate</c>.</summary>
-    public const string ExtensionName = "permessage-deflate";
+    public const string ExtensionName = PerMessageDeflateText.ExtensionName;
 
-    private const string ServerNoContextTakeoverName = "server_no_context_takeover";
-    private const string ClientNoContextTakeoverName = "client_no_context_takeover";
-    private const string ServerMaxWindowBitsName = "server_max_window_bits";
-    private const string ClientMaxWindowBitsName = "client_max_window_bits";
-
-    private const int MaxTextLength = 128; // longest offer/response we ever write is ~120 chars
+    private const string ServerNoContextTakeoverName = PerMessageDeflateText.ServerNoContextTakeoverName;
+    private const string ClientNoContextTakeoverName = PerMessageDeflateText.ClientNoContextTakeoverName;
+    private const string ServerMaxWindowBitsName = PerMessageDeflateText.ServerMaxWindowBitsName;
+    private const string ClientMaxWindowBitsName = PerMessageDeflateText.ClientMaxWindowBitsName;
 
     // ---------------------------------------------------------------- client
 
@@ -69,7 +27,7 @@ public static class PerMessageDeflateNegotiation
     /// <param name="options">The local policy.</param>
     public static string? CreateOffer(PerMessageDeflateOptions options)
     {
-        Span<char> buffer = stackalloc char[MaxTextLength];
+        Span<char> buffer = stackalloc char[PerMessageDeflateText.MaxLength];
         return TryWriteOffer(options, buffer, out int n) && n > 0 ? new string(buffer[..n]) : null;
     }
 
@@ -81,18 +39,7 @@ public static class PerMessageDeflateNegotiation
     public static bool TryWriteOffer(PerMessageDeflateOptions options, Span<char> destination, out int charsWritten)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var w = new TextWriter(destination);
-        if (options.Enabled)
-        {
-            w.Append(ExtensionName);
-            if (options.ServerNoContextTakeover) w.Parameter(ServerNoContextTakeoverName);
-            if (options.ClientNoContextTakeover) w.Parameter(ClientNoContextTakeoverName);
-            if (options.ServerMaxWindowBits < 15) w.Parameter(ServerMaxWindowBitsName, options.ServerMaxWindowBits);
-            if (options.ClientMaxWindowBits < 15) w.Parameter(ClientMaxWindowBitsName, options.ClientMaxWindowBits);
-            else if (options.OfferClientMaxWindowBits) w.Parameter(ClientMaxWindowBitsName);
-        }
-        charsWritten = w.Length;
-        return !w.Overflowed;
+        return PerMessageDeflateText.TryWriteOffer(options, destination, out charsWritten);
     }
 
     /// <summary>
@@ -306,29 +253,6 @@ public static class PerMessageDeflateNegotiation
     }
 
     /// <summary>
-    /// Server: the whole accept step for one request. When <paramref name="options"/> is enabled and
-    /// <paramref name="offerHeader"/> holds an offer it can honour, gives the agreed parameters and the response value.
-    /// </summary>
-    /// <param name="options">The local policy.</param>
-    /// <param name="offerHeader">The request's <c>Sec-WebSocket-Extensions</c> value (null when absent).</param>
-    /// <param name="parameters">The agreed parameters, when the result is true.</param>
-    /// <param name="response">The response header value, when the result is true; otherwise null.</param>
-    /// <returns>True when permessage-deflate is agreed; false to answer without the extension.</returns>
-    public static bool TryAccept(PerMessageDeflateOptions options, string? offerHeader, out PerMessageDeflateParameters parameters, out string? response)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        response = null;
-        parameters = default;
-        if (!options.Enabled || offerHeader is null
-            || SelectOffer(options, offerHeader, out parameters) != PerMessageDeflateNegotiationResult.Accepted)
-        {
-            return false;
-        }
-        response = CreateResponse(parameters);
-        return true;
-    }
-
-    /// <summary>
     /// Server: the <c>Sec-WebSocket-Extensions</c> response value that accepts an offer with
     /// <paramref name="parameters"/> (as chosen by <see cref="SelectOffer(PerMessageDeflateOptions, ReadOnlySpan{char}, out PerMessageDeflateParameters)"/>).
     /// Parameters at their default (15 bits, context takeover) are left out, except <c>server_max_window_bits</c> when the
@@ -337,9 +261,7 @@ public static class PerMessageDeflateNegotiation
     /// <param name="parameters">The agreed parameters.</param>
     public static string CreateResponse(in PerMessageDeflateParameters parameters)
     {
-        Span<char> buffer = stackalloc char[MaxTextLength];
-        TryWriteResponse(parameters, buffer, out int n);
-        return new string(buffer[..n]);
+        return PerMessageDeflateText.CreateResponse(parameters);
     }
 
     /// <summary>Server: writes the response value for <paramref name="parameters"/> into <paramref name="destination"/>.</summary>
@@ -349,16 +271,7 @@ public static class PerMessageDeflateNegotiation
     /// <returns>False if <paramref name="destination"/> is too small.</returns>
     public static bool TryWriteResponse(in PerMessageDeflateParameters parameters, Span<char> destination, out int charsWritten)
     {
-        var w = new TextWriter(destination);
-        w.Append(ExtensionName);
-        if (parameters.ServerNoContextTakeover) w.Parameter(ServerNoContextTakeoverName);
-        if (parameters.ClientNoContextTakeover) w.Parameter(ClientNoContextTakeoverName);
-        // A default-constructed struct has 0 bits: treat it as 15.
-        if (parameters.ServerMaxWindowBits is >= 8 and < 15 || (parameters.ServerMaxWindowBitsRequested && parameters.ServerMaxWindowBits is >= 8))
-            w.Parameter(ServerMaxWindowBitsName, parameters.ServerMaxWindowBits);
-        if (parameters.ClientMaxWindowBits is >= 8 and < 15) w.Parameter(ClientMaxWindowBitsName, parameters.ClientMaxWindowBits);
-        charsWritten = w.Length;
-        return !w.Overflowed;
+        return PerMessageDeflateText.TryWriteResponse(parameters, destination, out charsWritten);
     }
 
     // ---------------------------------------------------------------- shared
@@ -410,34 +323,6 @@ public static class PerMessageDeflateNegotiation
             else if (n == 2 && v[0] == '1' && v[1] is >= '0' and <= '5') bits = 10 + (v[1] - '0');
             else return PerMessageDeflateNegotiationResult.InvalidParameterValue;
             return PerMessageDeflateNegotiationResult.Accepted;
-        }
-    }
-
-    private ref struct TextWriter(Span<char> destination)
-    {
-        private readonly Span<char> _destination = destination;
-        public int Length;
-        public bool Overflowed;
-
-        public void Append(scoped ReadOnlySpan<char> text)
-        {
-            if (Overflowed || !text.TryCopyTo(_destination[Length..])) { Overflowed = true; return; }
-            Length += text.Length;
-        }
-
-        public void Parameter(string name)
-        {
-            Append("; ");
-            Append(name);
-        }
-
-        public void Parameter(string name, int value)
-        {
-            Parameter(name);
-            Append("=");
-            Span<char> digits = stackalloc char[2];
-            value.TryFormat(digits, out int n, default, System.Globalization.CultureInfo.InvariantCulture);
-            Append(digits[..n]);
         }
     }
 }
