@@ -108,7 +108,7 @@ public sealed partial class WebSocketConnection
             return SendStatus.Closed;
         }
         if (status != SendStatus.Done && status != SendStatus.Closed) return status;
-        if (Volatile.Read(ref _receiving) != 0) return status;
+        if (Volatile.Read(ref _receiving) == ApplicationReceive) return status; // it sees the peer's close (a liveness read is stopped below)
         byte[] scratch = ArrayPool<byte>.Shared.Rent(4096);
         try
         {

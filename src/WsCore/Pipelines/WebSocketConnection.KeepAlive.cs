@@ -68,6 +68,7 @@ public sealed partial class WebSocketConnection
             {
                 case KeepAliveAction.SendPing:
                     _ = SendKeepAlivePingAsync();
+                    StartLivenessRead();
                     break;
                 case KeepAliveAction.PeerUnresponsive:
                 case KeepAliveAction.CloseTimedOut:

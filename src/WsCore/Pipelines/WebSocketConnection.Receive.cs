@@ -20,13 +20,28 @@ public sealed partial class WebSocketConnection
     /// Where message bytes are written. When empty, the call waits for a data frame's payload and returns a result with
     /// <see cref="ConnectionReceiveResult.Count"/> 0 without consuming it (a zero-byte read).
     /// </param>
-    /// <param name="cancellationToken">Cancels the wait for data.</param>
+    /// <param name="cancellationToken">Cancels the wait for data; the connection stays usable (receive again).</param>
+    /// <remarks>
+    /// Pings, pongs and the peer's close are also processed while the application has no receive in progress, whenever
+    /// keep-alive is on (the liveness read, started by the keep-alive clock): a busy application is not failed for pongs
+    /// it did not read, and a silent peer is still failed in time. A close or failure seen that way is returned by the
+    /// next receive.
+    /// </remarks>
+    public ValueTask<ConnectionReceiveResult> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        => ReceiveCoreAsync(buffer, liveness: false, cancellationToken);
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<ConnectionReceiveResult> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    private async ValueTask<ConnectionReceiveResult> ReceiveCoreAsync(Memory<byte> buffer, bool liveness, CancellationToken cancellationToken)
     {
-        if (Interlocked.Exchange(ref _receiving, 1) != 0) throw new InvalidOperationException("A receive is already in progress.");
+        // The liveness read was given the receive by the keep-alive clock (_receiving is LivenessReceive already).
+        if (!liveness && Interlocked.CompareExchange(ref _receiving, ApplicationReceive, 0) != 0) await TakeReceiveFromLivenessReadAsync().ConfigureAwait(false);
         try
         {
+            if (!liveness && _hasLivenessResult)
+            {
+                _hasLivenessResult = false;
+                return _livenessResult;
+            }
             while (true)
             {
                 if (_aborted || _inputCompleted) return Aborted();
@@ -63,6 +78,15 @@ public sealed partial class WebSocketConnection
                 catch (Exception) when (!cancellationToken.IsCancellationRequested)
                 {
                     return InputFailed();
+                }
+                if (read.IsCanceled && !_aborted && Interlocked.Exchange(ref _livenessStopRequested, 0) != 0)
+                {
+                    // The application asked the liveness read to give the receive back (CancelPendingRead). For the
+                    // liveness read that is the end; a receive that meets the request after it (the liveness read had
+                    // ended on its own) reads again.
+                    _input.AdvanceTo(read.Buffer.Start);
+                    if (liveness) return Yielded();
+                    continue;
                 }
                 if (_aborted)
                 {
@@ -171,5 +195,69 @@ public sealed partial class WebSocketConnection
         ProtocolViolation violation = _protocol.Violation;
         WsCoreMetrics.Violations.Add(1, _roleTag, WsCoreMetrics.Violation(violation));
         RecordCloseSent(ProtocolViolations.GetCloseCode(violation));
+    }
+
+    // ---- The liveness read: control frames while the application is not receiving ----
+
+    private const int ApplicationReceive = 1;
+    private const int LivenessReceive = 2;
+    /// <summary>Not a kind a receive returns: the liveness read gave the receive back to the application.</summary>
+    private const ConnectionReceiveKind YieldedKind = (ConnectionReceiveKind)(-1);
+
+    private static ConnectionReceiveResult Yielded() => new(YieldedKind, 0, default, true, 0);
+
+    /// <summary>
+    /// Keep-alive clock (no lock held): when no receive is in progress, one is started with an empty buffer, so that
+    /// pings are answered, pongs reach the keep-alive clock and the peer's close is processed although the application is
+    /// busy. It ends at the first data payload (left unread for the application: data arriving shows the peer is
+    /// alive), at a close or failure (kept for the application's next receive), or when the application receives.
+    /// </summary>
+    private void StartLivenessRead()
+    {
+        if (_aborted || _inputCompleted || Volatile.Read(ref _receiving) != 0) return;
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _livenessDone, done);
+        if (Interlocked.CompareExchange(ref _receiving, LivenessReceive, 0) != 0) return;
+        _ = RunLivenessReadAsync(done);
+    }
+
+    private async Task RunLivenessReadAsync(TaskCompletionSource done)
+    {
+        try
+        {
+            ConnectionReceiveResult r = await ReceiveCoreAsync(Memory<byte>.Empty, liveness: true, CancellationToken.None).ConfigureAwait(false);
+            // Data waiting (0 bytes, not the end of a message) is left for the application. Anything else was consumed
+            // here and is the application's next result: a close, a failure, or an empty final frame (a whole message
+            // end with no bytes, which a zero-byte receive reports as it is).
+            if (r.Kind != YieldedKind && (r.Kind != ConnectionReceiveKind.MessageData || r.EndOfMessage))
+            {
+                _livenessResult = r;
+                _hasLivenessResult = true;
+            }
+        }
+        catch (Exception)
+        {
+            // Nobody awaits this task: the next receive sees the state the failure left.
+        }
+        finally
+        {
+            done.TrySetResult();
+        }
+    }
+
+    /// <summary>The application wants to receive while the liveness read holds the receive: ask it to stop, and wait.</summary>
+    private async ValueTask TakeReceiveFromLivenessReadAsync()
+    {
+        while (true)
+        {
+            int holder = Interlocked.CompareExchange(ref _receiving, ApplicationReceive, 0);
+            if (holder == 0) return;
+            if (holder == ApplicationReceive) throw new InvalidOperationException("A receive is already in progress.");
+            TaskCompletionSource? done = Volatile.Read(ref _livenessDone);
+            Interlocked.Exchange(ref _livenessStopRequested, 1);
+            try { _input.CancelPendingRead(); } catch (Exception) { }
+            if (done is not null) await done.Task.ConfigureAwait(false);
+            else await Task.Yield();
+        }
     }
 }

@@ -53,7 +53,14 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
     // - _keepAlive, _timer, _timerStopped: guarded by _protocolLock.
     // - _aborted, _outputCompleted, _completeRequested, _cancelRequested, _flushInProgress: written by owners, read anywhere
     //   (volatile); the flags only ever go from false to true, except _flushInProgress, which only the writer's owner changes.
-    private int _receiving;
+    private int _receiving; // 0, ApplicationReceive or LivenessReceive
+    // The liveness read (WebSocketConnection.Receive.cs): its completion, the application's request that it stop (set
+    // before CancelPendingRead, consumed by whichever receive sees the cancelled read), and a result it keeps for the
+    // application's next receive (written before done completes, read by the receive that waited for done).
+    private TaskCompletionSource? _livenessDone;
+    private int _livenessStopRequested;
+    private ConnectionReceiveResult _livenessResult;
+    private volatile bool _hasLivenessResult;
     private volatile bool _inputCompleted;
     private int _inputClosed;
     private volatile bool _outputCompleted;
