@@ -1,0 +1,30 @@
+using System.Net;
+using System.Net.Sockets;
+using WsCore.Compression;
+using WsCore.Handshake;
+using WsCore.Protocol;
+
+namespace WsCore.Pipelines;
+
+/// <summary>Options of <see cref="SocketWebSockets.RunServerAsync"/>.</summary>
+public sealed record WebSocketServerOptions
+{
+    /// <summary>The connections' options; <see cref="WebSocketProtocolOptions.PerMessageDeflate"/> decides whether compression is accepted.</summary>
+    public WebSocketConnectionOptions Connection { get; init; } = WebSocketConnectionOptions.Default;
+
+    /// <summary>Limits of the upgrade request.</summary>
+    public HandshakeOptions Handshake { get; init; } = HandshakeOptions.Default;
+
+    /// <summary>How long a client has to send its upgrade request. Default 10 s.</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Decides on each valid request (Origin, path, subprotocol); null accepts everything. permessage-deflate is
+    /// negotiated by the handshake against <see cref="WebSocketConnectionOptions.Protocol"/>'s options (see
+    /// <see cref="ServerHandshake.CreateResponse"/>) unless the decision overrides it.
+    /// </summary>
+    public Func<HandshakeRequest, ServerHandshakeDecision>? Policy { get; init; }
+
+    /// <summary>How many connections the listener queues. Default 512.</summary>
+    public int Backlog { get; init; } = 512;
+}
