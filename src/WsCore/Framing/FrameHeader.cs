@@ -33,16 +33,8 @@ public readonly struct FrameHeader
     /// <param name="payloadLength">The payload length (0 to <see cref="long.MaxValue"/>).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="payloadLength"/> is negative.</exception>
     public FrameHeader(bool fin, byte reservedBits, WebSocketOpcode opcode, bool isMasked, uint maskKey, long payloadLength)
-        : this(fin, reservedBits, opcode, isMasked, maskKey, payloadLength, validated: false)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(payloadLength);
-    }
-
-    // The decoder's constructor: the length is known to be non-negative.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private FrameHeader(bool fin, byte reservedBits, WebSocketOpcode opcode, bool isMasked, uint maskKey, long payloadLength, bool validated)
-    {
-        _ = validated;
         Fin = fin;
         ReservedBits = (byte)(reservedBits & (Rsv1Bit | Rsv2Bit | Rsv3Bit));
         Opcode = opcode;
@@ -119,7 +111,7 @@ public readonly struct FrameHeader
             }
             if (source.Length < needed) goto NeedMore;
             uint key = masked ? BinaryPrimitives.ReadUInt32LittleEndian(source.Slice(needed - 4)) : 0;
-            header = new FrameHeader((b0 & 0x80) != 0, (byte)(b0 & 0x70), (WebSocketOpcode)(b0 & 0x0F), masked, key, length, validated: true);
+            header = new FrameHeader((b0 & 0x80) != 0, (byte)(b0 & 0x70), (WebSocketOpcode)(b0 & 0x0F), masked, key, length);
             bytesConsumed = needed;
             return OperationStatus.Done;
         }
