@@ -43,6 +43,18 @@ public readonly struct FrameHeader
         PayloadLength = payloadLength;
     }
 
+    /// <summary>The decoder's constructor: the flags and opcode as the first header byte holds them, a length known to be non-negative.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private FrameHeader(int firstByte, bool isMasked, uint maskKey, long payloadLength)
+    {
+        Fin = (firstByte & 0x80) != 0;
+        ReservedBits = (byte)(firstByte & (Rsv1Bit | Rsv2Bit | Rsv3Bit));
+        Opcode = (WebSocketOpcode)(firstByte & 0x0F);
+        IsMasked = isMasked;
+        MaskKey = maskKey;
+        PayloadLength = payloadLength;
+    }
+
     /// <summary>Whether this frame ends its message.</summary>
     public bool Fin { get; }
     /// <summary>RSV1-3 as they sit in the first header byte.</summary>
@@ -111,7 +123,7 @@ public readonly struct FrameHeader
             }
             if (source.Length < needed) goto NeedMore;
             uint key = masked ? BinaryPrimitives.ReadUInt32LittleEndian(source.Slice(needed - 4)) : 0;
-            header = new FrameHeader((b0 & 0x80) != 0, (byte)(b0 & 0x70), (WebSocketOpcode)(b0 & 0x0F), masked, key, length);
+            header = new FrameHeader(b0, masked, key, length);
             bytesConsumed = needed;
             return OperationStatus.Done;
         }

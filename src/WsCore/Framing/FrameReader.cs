@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 
 namespace WsCore.Framing;
@@ -42,48 +43,53 @@ public struct FrameReader
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public OperationStatus TryRead(ReadOnlySpan<byte> source, out FrameHeader header, out int bytesConsumed)
     {
-        if (_count == 0)
+        // A header that arrives whole is decoded from the source as it stands; the rest of a split one is first added
+        // to the held bytes (out of line), then those are decoded here, so the header never goes through memory.
+        int held = _count;
+        ReadOnlySpan<byte> bytes = held == 0 ? source : Fill(source);
+        OperationStatus status = FrameHeader.TryRead(bytes, out header, out int headerLength);
+        if (status == OperationStatus.Done)
         {
-            OperationStatus status = FrameHeader.TryRead(source, out header, out bytesConsumed);
-            if (status == OperationStatus.NeedMoreData)
-            {
-                // Shorter than the header it starts, hence shorter than the buffer.
-                source.CopyTo(_buffer);
-                _count = source.Length;
-                bytesConsumed = source.Length;
-            }
-            return status;
+            _count = 0;
+            bytesConsumed = headerLength - held;
         }
-        return ContinueRead(source, out header, out bytesConsumed);
+        else if (status == OperationStatus.NeedMoreData)
+        {
+            // Shorter than the header it starts, hence shorter than the buffer (Fill took all of a split one's rest).
+            if (held == 0) source.CopyTo(_buffer);
+            _count = held + source.Length;
+            bytesConsumed = source.Length;
+        }
+        else
+        {
+            _count = 0;
+            bytesConsumed = 0;
+        }
+        return status;
     }
 
-    /// <summary>Adds bytes to those held until the header is complete (or the source ends).</summary>
-    private OperationStatus ContinueRead(ReadOnlySpan<byte> source, out FrameHeader header, out int bytesConsumed)
+    /// <summary>
+    /// Adds bytes from <paramref name="source"/> to those held, up to the end of the header (or of the source), and
+    /// returns the bytes held. Never takes a byte past the header.
+    /// </summary>
+    [UnscopedRef]
+    private ReadOnlySpan<byte> Fill(ReadOnlySpan<byte> source)
     {
         Span<byte> buffer = _buffer;
+        int count = _count;
         int consumed = 0;
         while (true)
         {
-            int needed = RequiredLength(buffer, _count);
-            int take = Math.Min(needed - _count, source.Length - consumed);
-            source.Slice(consumed, take).CopyTo(buffer.Slice(_count));
-            _count += take;
+            int needed = RequiredLength(buffer, count);
+            int take = Math.Min(needed - count, source.Length - consumed);
+            source.Slice(consumed, take).CopyTo(buffer.Slice(count));
+            count += take;
             consumed += take;
-            if (_count < needed)
-            {
-                header = default;
-                bytesConsumed = consumed;
-                return OperationStatus.NeedMoreData;
-            }
-            OperationStatus status = FrameHeader.TryRead(buffer.Slice(0, _count), out header, out _);
-            if (status != OperationStatus.NeedMoreData)
-            {
-                _count = 0;
-                bytesConsumed = status == OperationStatus.Done ? consumed : 0;
-                return status;
-            }
-            // NeedMoreData: the first two bytes are only now complete and announce a longer header.
+            // Done when the header is whole or the source is used up; once byte 1 arrives the header may turn out longer.
+            if (count < needed || RequiredLength(buffer, count) == count) break;
         }
+        // TryRead sets the count (NeedMoreData: the held bytes plus all of the source, which Fill has taken).
+        return buffer.Slice(0, count);
     }
 
     /// <summary>The header's length as far as the first <paramref name="count"/> bytes tell (2 until they hold byte 1).</summary>

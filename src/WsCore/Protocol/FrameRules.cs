@@ -11,8 +11,8 @@ namespace WsCore.Protocol;
 /// <remarks>
 /// <see cref="Check"/> is a pure function of the header and the <see cref="ReceiveContext"/>; the state machine calls
 /// it for every header it reads, then records the frame with <see cref="ReceiveContext.StartFrame"/>. The receive fast
-/// path reads whole small frames without decoding a <see cref="FrameHeader"/>: <see cref="IsFastPathFrame"/> is its
-/// test on the first two bytes, and accepts only headers that <see cref="Check"/> accepts when no message is open
+/// path reads whole small frames without decoding a <see cref="FrameHeader"/>: <see cref="FastPath.Accepts"/> is its
+/// test on the first two bytes, and accepts exactly the headers that <see cref="Check"/> accepts when no message is open
 /// (<c>FrameRulesProperties</c> proves it for every two-byte header and every context).
 /// </remarks>
 internal static class FrameRules
@@ -62,19 +62,25 @@ internal static class FrameRules
     }
 
     /// <summary>
-    /// The longest payload the fast path takes: a 7-bit length (at most 125) that fits both length limits. With
-    /// <see cref="ReceiveContext.MaxFragments"/> at least 1, every limit then allows a one-frame message of that length.
+    /// The receive fast path's test on a frame's first two bytes, fixed for a connection by its <see cref="ReceiveContext"/>:
+    /// FIN, no reserved bits, text or binary, masked as the role requires, a 7-bit length that fits both length limits.
+    /// Such a frame, received while no message is open, passes <see cref="Check"/> and is a whole message.
     /// </summary>
-    public static long FastPathMaxLength(in ReceiveContext context)
-        => Math.Min(FrameHeader.MaxControlPayloadLength, Math.Min(context.MaxFramePayload, context.MaxMessage));
+    internal readonly struct FastPath
+    {
+        private readonly int _expectedMaskBit; // 0x80 for a server, 0 for a client
+        private readonly long _maxLength;      // at most 125, within both length limits
 
-    /// <summary>
-    /// The receive fast path's test on a frame's first two bytes: FIN, no reserved bits, text or binary, masked as the
-    /// role requires (<paramref name="expectedMaskBit"/> is 0x80 for a server, 0 for a client), a 7-bit length of at
-    /// most <paramref name="fastPathMaxLength"/> (<see cref="FastPathMaxLength"/>). Such a frame, received while no
-    /// message is open, passes <see cref="Check"/> and is a whole message.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool IsFastPathFrame(int b0, int b1, int expectedMaskBit, long fastPathMaxLength)
-        => (b0 & 0xF0) == 0x80 && (uint)((b0 & 0x0F) - 1) <= 1u && (b1 & 0x80) == expectedMaskBit && (b1 & 0x7F) <= fastPathMaxLength;
+        public FastPath(in ReceiveContext context)
+        {
+            _expectedMaskBit = context.ExpectMasked ? 0x80 : 0;
+            // With MaxFragments at least 1, every limit allows a one-frame message of this length.
+            _maxLength = Math.Min(FrameHeader.MaxControlPayloadLength, Math.Min(context.MaxFramePayload, context.MaxMessage));
+        }
+
+        /// <summary>True when the frame whose first two bytes these are may be read by the fast path.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public bool Accepts(int b0, int b1)
+            => (b0 & 0xF0) == 0x80 && (uint)((b0 & 0x0F) - 1) <= 1u && (b1 & 0x80) == _expectedMaskBit && (b1 & 0x7F) <= _maxLength;
+    }
 }

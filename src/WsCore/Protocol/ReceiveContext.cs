@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using WsCore.Framing;
 
 namespace WsCore.Protocol;
@@ -44,6 +45,7 @@ internal struct ReceiveContext
     /// Records the start of a data frame that <see cref="FrameRules.Check"/> accepted: a text or binary frame opens a
     /// message, every data frame counts as a fragment and, unless the message is compressed, adds its length.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void StartFrame(in FrameHeader header)
     {
         if (header.Opcode != WebSocketOpcode.Continuation)

@@ -33,7 +33,7 @@ public sealed partial class WebSocketProtocol
     /// 1009 at most one destination past the limit), validate text as it inflates. Back to <see cref="ReceivePhase.Header"/>
     /// when the frame is all inflated (and goes on reading when that is all there is to tell).
     /// </summary>
-    private bool ReceiveCompressedPayload(ReadOnlySpan<byte> input, ref int consumed, Span<byte> destination, out ReceiveStatus status, out ReceiveResult result)
+    private ReceiveStatus ReceiveCompressedPayload(ReadOnlySpan<byte> input, ref int consumed, Span<byte> destination, out ReceiveResult result)
     {
         Span<byte> pending = _inflateInput;
         int written = 0;
@@ -47,8 +47,7 @@ public sealed partial class WebSocketProtocol
                     if (available == 0)
                     {
                         if (written > 0) break;
-                        status = NeedMore(consumed, out result);
-                        return true;
+                        return NeedMore(consumed, out result);
                     }
                     int take = (int)Math.Min(Math.Min(_frameRemaining, available), pending.Length);
                     if (_context.ExpectMasked) _frameMaskOffset = Masking.Apply(input.Slice(consumed, take), pending, _frameMaskKey, _frameMaskOffset);
@@ -63,9 +62,8 @@ public sealed partial class WebSocketProtocol
                     // This frame is all inflated; the message goes on in the next frame.
                     _phase = ReceivePhase.Header;
                     if (written > 0) break;
-                    status = default;
                     result = default;
-                    return false; // nothing to report: read the next header
+                    return ReceiveStatus.NeedMoreData; // nothing to report: the next header is read
                 }
             }
             if (written == destination.Length) break;
@@ -76,20 +74,17 @@ public sealed partial class WebSocketProtocol
             _inflateStart += used;
             if (inflated == OperationStatus.InvalidData)
             {
-                status = Fail(ProtocolViolation.InvalidCompressedData, input.Length, out result);
-                return true;
+                return Fail(ProtocolViolation.InvalidCompressedData, input.Length, out result);
             }
             if (produced > _context.MaxMessage - _context.MessageLength)
             {
-                status = Fail(ProtocolViolation.MessageTooLarge, input.Length, out result);
-                return true;
+                return Fail(ProtocolViolation.MessageTooLarge, input.Length, out result);
             }
             _context.MessageLength += produced;
             bool endOfMessage = endOfInput && inflated == OperationStatus.Done;
             if (_context.MessageType == MessageType.Text && !_utf8.Validate(destination.Slice(written, produced), endOfMessage))
             {
-                status = Fail(ProtocolViolation.InvalidUtf8, input.Length, out result);
-                return true;
+                return Fail(ProtocolViolation.InvalidUtf8, input.Length, out result);
             }
             written += produced;
             _inflatePending = inflated == OperationStatus.DestinationTooSmall;
@@ -99,14 +94,12 @@ public sealed partial class WebSocketProtocol
                 _context.InMessage = false;
                 _inflateStart = _inflateEnd = 0;
                 result = new ReceiveResult(consumed, written, _context.MessageType, true);
-                status = ReceiveStatus.MessageData;
-                return true;
+                return ReceiveStatus.MessageData;
             }
             if (_inflatePending) break;
         }
         result = new ReceiveResult(consumed, written, _context.MessageType, false);
-        status = ReceiveStatus.MessageData;
-        return true;
+        return ReceiveStatus.MessageData;
     }
 
     /// <summary>

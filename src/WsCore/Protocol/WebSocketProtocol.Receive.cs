@@ -22,20 +22,19 @@ public sealed partial class WebSocketProtocol
     public ReceiveStatus Receive(ReadOnlySpan<byte> input, Span<byte> destination, out ReceiveResult result)
     {
         // Fast path: a whole unfragmented text or binary frame with a 7-bit length, no reserved bits, masked as the role
-        // requires, no message in progress, that fits the destination and the limits. FrameRules.IsFastPathFrame is the
-        // test on its first two bytes: a subset of the headers FrameRules.Check accepts, so the fast path needs no
-        // other check (FrameRulesProperties proves it); anything else takes the phases below.
+        // requires, no message in progress, that fits the destination and the limits. FrameRules.FastPath.Accepts is the
+        // test on its first two bytes: exactly the headers FrameRules.Check accepts as such a message, so the fast path
+        // needs no other check (FrameRulesProperties proves it); anything else takes the phases below.
         if (input.Length >= 2 && IsAtMessageBoundary)
         {
             int b0 = input[0], b1 = input[1];
             int length = b1 & 0x7F;
             int headerLength = (b1 >> 5) & 4 | 2; // 6 when masked, 2 otherwise
-            if (FrameRules.IsFastPathFrame(b0, b1, _expectedMaskBit, _fastPathMaxLength)
-                && input.Length >= headerLength + length && destination.Length >= length)
+            if (_fastPath.Accepts(b0, b1) && input.Length >= headerLength + length && destination.Length >= length)
             {
                 Span<byte> target = destination.Slice(0, length);
                 ReadOnlySpan<byte> payload = input.Slice(headerLength, length);
-                bool masked = _expectedMaskBit != 0;
+                bool masked = _context.ExpectMasked;
                 uint key = masked ? BinaryPrimitives.ReadUInt32LittleEndian(input.Slice(2)) : 0;
                 MessageType type = (MessageType)(b0 & 0x0F);
                 if (type == MessageType.Text)
@@ -54,38 +53,37 @@ public sealed partial class WebSocketProtocol
     }
 
     /// <summary>
-    /// True when the next bytes start a frame that may open a message: the Header phase, no header bytes held, no
+    /// True when the next bytes start a frame that may open a message: the Header phase (0), no header bytes held, no
     /// message open. Only then may the fast path read.
     /// </summary>
-    private bool IsAtMessageBoundary => (_phase == ReceivePhase.Header) & !_context.InMessage & (_frameReader.BufferedLength == 0);
+    private bool IsAtMessageBoundary
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => ((int)_phase | _frameReader.BufferedLength | (_context.InMessage ? 1 : 0)) == 0;
+    }
 
     /// <summary>
-    /// Reads phase after phase. A phase method that may hand over to another phase returns true when its status and
-    /// result are this call's answer (an event, NeedMoreData, a failure), and false when it moved to the next phase
-    /// with input left to read.
+    /// Runs the phase the receive side is in, then the next one, while input is left. Each payload phase method returns
+    /// the call's answer; NeedMoreData with the phase changed means "the rest of the input is the next phase's" (a frame
+    /// that ended with nothing to report), and the loop goes on with that phase. The header phase goes straight on to
+    /// the payload phase of the frame it started.
     /// </summary>
     private ReceiveStatus ReceiveSlow(ReadOnlySpan<byte> input, Span<byte> destination, out ReceiveResult result)
     {
         int consumed = 0;
-        ReceiveStatus status;
         while (true)
         {
-            switch (_phase)
+            ReceivePhase phase = _phase;
+            if (phase == ReceivePhase.Header)
             {
-                case ReceivePhase.Header:
-                    if (ReceiveHeader(input, ref consumed, out status, out result)) return status;
-                    break;
-                case ReceivePhase.DataPayload:
-                    if (ReceiveDataPayload(input, consumed, destination, out status, out result)) return status;
-                    break;
-                case ReceivePhase.ControlPayload:
-                    return ReceiveControlPayload(input, consumed, out result);
-                case ReceivePhase.CompressedPayload:
-                    if (ReceiveCompressedPayload(input, ref consumed, destination, out status, out result)) return status;
-                    break;
-                default: // Closed: the peer's close frame arrived or the connection failed; later input is ignored.
-                    return NeedMore(input.Length, out result);
+                if (!TryStartFrame(input, ref consumed, out phase, out ReceiveStatus headerStatus, out result)) return headerStatus;
             }
+            ReceiveStatus status;
+            if (phase == ReceivePhase.DataPayload) status = ReceiveDataPayload(input, consumed, destination, out result);
+            else if (phase == ReceivePhase.ControlPayload) status = ReceiveControlPayload(input, consumed, out result);
+            else if (phase == ReceivePhase.CompressedPayload) status = ReceiveCompressedPayload(input, ref consumed, destination, out result);
+            else return NeedMore(input.Length, out result); // Closed: the peer's close arrived or the connection failed; input is ignored
+            if (status != ReceiveStatus.NeedMoreData || _phase == phase) return status;
         }
     }
 
@@ -93,51 +91,57 @@ public sealed partial class WebSocketProtocol
     /// <see cref="ReceivePhase.Header"/>: reads a header (the <see cref="FrameReader"/> keeps a split one), checks it
     /// with <see cref="FrameRules.Check"/> and starts its frame in the payload phase its opcode and message call for.
     /// </summary>
+    /// <returns>True when a frame started in <paramref name="phase"/>; false when <paramref name="status"/> and
+    /// <paramref name="result"/> are the call's answer (the header is incomplete, or the connection failed).</returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool ReceiveHeader(ReadOnlySpan<byte> input, ref int consumed, out ReceiveStatus status, out ReceiveResult result)
+    private bool TryStartFrame(ReadOnlySpan<byte> input, ref int consumed, out ReceivePhase phase, out ReceiveStatus status, out ReceiveResult result)
     {
+        phase = ReceivePhase.Header;
         OperationStatus read = _frameReader.TryRead(input.Slice(consumed), out FrameHeader header, out int headerLength);
         if (read != OperationStatus.Done)
         {
             status = read == OperationStatus.NeedMoreData
                 ? NeedMore(input.Length, out result)
                 : Fail(ProtocolViolation.InvalidPayloadLength, input.Length, out result);
-            return true;
+            return false;
         }
         consumed += headerLength;
         ProtocolViolation violation = FrameRules.Check(in header, in _context);
         if (violation != ProtocolViolation.None)
         {
             status = Fail(violation, input.Length, out result);
-            return true;
+            return false;
         }
-        StartFrame(in header);
-        status = default;
-        result = default;
-        return false;
+        phase = StartFrame(in header);
+        Unsafe.SkipInit(out status);
+        Unsafe.SkipInit(out result); // the payload phase answers
+        return true;
     }
 
-    /// <summary>Starts reading a frame that <see cref="FrameRules.Check"/> accepted.</summary>
+    /// <summary>Starts reading a frame that <see cref="FrameRules.Check"/> accepted; returns its payload phase.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void StartFrame(in FrameHeader header)
+    private ReceivePhase StartFrame(in FrameHeader header)
     {
         WebSocketOpcode opcode = header.Opcode;
+        ReceivePhase phase;
         if (WebSocketOpcodes.IsControl(opcode))
         {
             _controlCount = 0;
-            _phase = ReceivePhase.ControlPayload;
+            phase = ReceivePhase.ControlPayload;
         }
         else
         {
             if (opcode != WebSocketOpcode.Continuation) _utf8.Reset();
             _context.StartFrame(in header);
-            _phase = _context.MessageCompressed ? ReceivePhase.CompressedPayload : ReceivePhase.DataPayload;
+            phase = _context.MessageCompressed ? ReceivePhase.CompressedPayload : ReceivePhase.DataPayload;
         }
+        _phase = phase;
         _frameOpcode = opcode;
         _frameFin = header.Fin;
         _frameRemaining = header.PayloadLength;
         _frameMaskKey = header.MaskKey;
         _frameMaskOffset = 0;
+        return phase;
     }
 
     /// <summary>
@@ -145,23 +149,18 @@ public sealed partial class WebSocketProtocol
     /// destination (validating text as it goes) and reports it; back to <see cref="ReceivePhase.Header"/> at the frame's end.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool ReceiveDataPayload(ReadOnlySpan<byte> input, int consumed, Span<byte> destination, out ReceiveStatus status, out ReceiveResult result)
+    private ReceiveStatus ReceiveDataPayload(ReadOnlySpan<byte> input, int consumed, Span<byte> destination, out ReceiveResult result)
     {
         int available = input.Length - consumed;
-        if (available == 0 && _frameRemaining != 0)
-        {
-            status = NeedMore(consumed, out result);
-            return true;
-        }
+        if (available == 0 && _frameRemaining != 0) return NeedMore(consumed, out result);
         if (destination.IsEmpty && _frameRemaining == 0 && !_frameFin)
         {
             // A zero-byte receive waits for payload: an empty frame in the middle of a message has none and
             // tells nothing, so it is consumed and the next frame read (with a destination it is reported as
             // 0 bytes, not the end of the message).
             _phase = ReceivePhase.Header;
-            status = default;
             result = default;
-            return false;
+            return ReceiveStatus.NeedMoreData;
         }
         int take = (int)Math.Min(Math.Min(_frameRemaining, available), destination.Length);
         ReadOnlySpan<byte> source = input.Slice(consumed, take);
@@ -183,8 +182,7 @@ public sealed partial class WebSocketProtocol
                 offset += block;
                 if (!(allAscii && !_utf8.IsInsideCodePoint) && !_utf8.Validate(targetBlock, endOfMessage && offset == take))
                 {
-                    status = Fail(ProtocolViolation.InvalidUtf8, input.Length, out result);
-                    return true;
+                    return Fail(ProtocolViolation.InvalidUtf8, input.Length, out result);
                 }
             }
             while (offset < take);
@@ -205,8 +203,7 @@ public sealed partial class WebSocketProtocol
             if (endOfMessage) _context.InMessage = false;
         }
         result = new ReceiveResult(consumed, take, _context.MessageType, endOfMessage);
-        status = ReceiveStatus.MessageData;
-        return true;
+        return ReceiveStatus.MessageData;
     }
 
     /// <summary>

@@ -26,8 +26,7 @@ public sealed partial class WebSocketProtocol : IDisposable
     private readonly bool _sendMasked;
     private readonly bool _autoPong;
     private readonly bool _autoCloseReply;
-    private readonly int _expectedMaskBit;     // the fast path's masking rule: 0x80 for a server, 0 for a client
-    private readonly long _fastPathMaxLength;  // FrameRules.FastPathMaxLength
+    private readonly FrameRules.FastPath _fastPath; // the receive fast path's test, from _context
 
     // Receive side: where it is, the header being read, the frame being read.
     private ReceivePhase _phase;
@@ -87,7 +86,6 @@ public sealed partial class WebSocketProtocol : IDisposable
         bool expectMasked = role == WebSocketRole.Server;
         _autoPong = options.AutoPong;
         _autoCloseReply = options.AutoCloseReply;
-        _expectedMaskBit = expectMasked ? 0x80 : 0;
         byte allowedReservedBits = 0;
         if (perMessageDeflate is PerMessageDeflateParameters deflate)
         {
@@ -100,7 +98,7 @@ public sealed partial class WebSocketProtocol : IDisposable
         }
         _context = new ReceiveContext(expectMasked, allowedReservedBits,
             options.MaxFramePayloadLength, options.MaxMessageLength, options.MaxFragmentsPerMessage);
-        _fastPathMaxLength = FrameRules.FastPathMaxLength(in _context);
+        _fastPath = new FrameRules.FastPath(in _context);
     }
 
     /// <summary>Releases the native compression state (if any). Receiving or sending afterwards is not allowed.</summary>
