@@ -76,7 +76,7 @@ public sealed partial class WebSocketProtocol
             ReceivePhase phase = _phase;
             if (phase == ReceivePhase.Header)
             {
-                if (!TryStartFrame(input, ref consumed, out phase, out ReceiveStatus headerStatus, out result)) return headerStatus;
+                if (!TryReceiveHeader(input, ref consumed, out phase, out ReceiveStatus headerStatus, out result)) return headerStatus;
             }
             ReceiveStatus status;
             if (phase == ReceivePhase.DataPayload) status = ReceiveDataPayload(input, consumed, destination, out result);
@@ -94,7 +94,7 @@ public sealed partial class WebSocketProtocol
     /// <returns>True when a frame started in <paramref name="phase"/>; false when <paramref name="status"/> and
     /// <paramref name="result"/> are the call's answer (the header is incomplete, or the connection failed).</returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool TryStartFrame(ReadOnlySpan<byte> input, ref int consumed, out ReceivePhase phase, out ReceiveStatus status, out ReceiveResult result)
+    private bool TryReceiveHeader(ReadOnlySpan<byte> input, ref int consumed, out ReceivePhase phase, out ReceiveStatus status, out ReceiveResult result)
     {
         phase = ReceivePhase.Header;
         OperationStatus read = _frameReader.TryRead(input.Slice(consumed), out FrameHeader header, out int headerLength);
