@@ -8,7 +8,8 @@ namespace WsCore.Fuzz;
 /// every shorter prefix (NeedMoreData until the header is complete) and under extra bytes after it; consumed bytes
 /// never exceed the input; re-encoding with <see cref="FrameHeader.TryWrite"/> reproduces the input when it used the
 /// minimal length form, and otherwise decodes back to the same header; and the rest of the input, written as a whole
-/// frame with <see cref="FrameWriter.TryWriteFrame"/> under this header's mask, reads back unchanged.
+/// frame with <see cref="FrameWriter.TryWriteFrame"/> under this header's mask, reads back unchanged; and
+/// <see cref="FrameReader"/> fed the input in two pieces, split anywhere, gives the same answer and header.
 /// </summary>
 public sealed class FrameHeaderTarget : IFuzzTarget
 {
@@ -51,6 +52,7 @@ public sealed class FrameHeaderTarget : IFuzzTarget
                 if (s == OperationStatus.Done) Oracle.Check(SameHeader(h, header), "prefix of {0} bytes changed the header", k);
             }
         }
+        CheckSplitReads(input, status, header, consumed);
         if (status != OperationStatus.Done) return;
 
         // Re-encode.
@@ -97,6 +99,40 @@ public sealed class FrameHeaderTarget : IFuzzTarget
             Oracle.Check(offset == (body.Length & 3), "mask offset after the payload is {0}", offset);
         }
         Oracle.Equal(payload, body, "frame payload round trip");
+    }
+
+    /// <summary>
+    /// <see cref="FrameReader"/> given the first k bytes, then the rest (for every k up to one past the longest header):
+    /// the same answer and header as <see cref="FrameHeader.TryRead"/> on the whole input, the bytes held in between.
+    /// </summary>
+    private static void CheckSplitReads(ReadOnlySpan<byte> input, OperationStatus status, FrameHeader header, int consumed)
+    {
+        int limit = Math.Min(input.Length, FrameHeader.MaxLength + 1);
+        for (int k = 0; k <= limit; k++)
+        {
+            var reader = new FrameReader();
+            OperationStatus s = reader.TryRead(input.Slice(0, k), out FrameHeader h, out int c);
+            int total = c;
+            if (s == OperationStatus.NeedMoreData)
+            {
+                Oracle.Check(c == k && reader.BufferedLength == k, "FrameReader split at {0} did not hold the first piece", k);
+                s = reader.TryRead(input.Slice(k), out h, out c);
+                total = k + c;
+            }
+            Oracle.Check(s == status, "FrameReader split at {0} answered differently", k);
+            if (s == OperationStatus.Done)
+            {
+                Oracle.Check(total == consumed && SameHeader(h, header) && reader.BufferedLength == 0, "FrameReader split at {0} changed the header", k);
+            }
+            else if (s == OperationStatus.NeedMoreData)
+            {
+                Oracle.Check(c == input.Length - k && reader.BufferedLength == input.Length, "FrameReader split at {0} did not hold all the bytes", k);
+            }
+            else
+            {
+                Oracle.Check(c == 0 && reader.BufferedLength == 0, "FrameReader split at {0}: invalid header left bytes held", k);
+            }
+        }
     }
 
     /// <summary>The header length the first two bytes announce (2 when fewer than 2 bytes are present).</summary>

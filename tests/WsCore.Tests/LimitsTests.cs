@@ -128,8 +128,10 @@ public class LimitsTests
         // 2^31 fragments cannot be fed in a test, so the counter is set just below the limit by reflection (white box).
         var options = new WebSocketProtocolOptions { MaxFragmentsPerMessage = int.MaxValue };
         var h = new Harness(WebSocketRole.Server, options).Feed(Wire.Client(2, default, fin: false));
-        var field = typeof(WebSocketProtocol).GetField("_messageFragments", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!;
-        field.SetValue(h.Protocol, int.MaxValue - 1);
+        var field = typeof(WebSocketProtocol).GetField("_context", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!;
+        object context = field.GetValue(h.Protocol)!;
+        typeof(ReceiveContext).GetField(nameof(ReceiveContext.MessageFragments))!.SetValue(context, int.MaxValue - 1);
+        field.SetValue(h.Protocol, context);
         h.Feed(Wire.Client(0, default, fin: false)); // fragment number int.MaxValue: still allowed
         Assert.Null(h.Error);
         h.Feed(Wire.Client(0, default, fin: false)); // one more than the limit: must fail, not wrap around

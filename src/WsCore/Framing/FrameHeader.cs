@@ -33,21 +33,25 @@ public readonly struct FrameHeader
     /// <param name="payloadLength">The payload length (0 to <see cref="long.MaxValue"/>).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="payloadLength"/> is negative.</exception>
     public FrameHeader(bool fin, byte reservedBits, WebSocketOpcode opcode, bool isMasked, uint maskKey, long payloadLength)
-        : this(fin, reservedBits, opcode, isMasked, maskKey, payloadLength, validated: false)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(payloadLength);
-    }
-
-    // The decoder's constructor: the length is known to be non-negative.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private FrameHeader(bool fin, byte reservedBits, WebSocketOpcode opcode, bool isMasked, uint maskKey, long payloadLength, bool validated)
-    {
-        _ = validated;
         Fin = fin;
         ReservedBits = (byte)(reservedBits & (Rsv1Bit | Rsv2Bit | Rsv3Bit));
         Opcode = opcode;
         IsMasked = isMasked;
         MaskKey = isMasked ? maskKey : 0;
+        PayloadLength = payloadLength;
+    }
+
+    /// <summary>The decoder's constructor: the flags and opcode as the first header byte holds them, a length known to be non-negative.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private FrameHeader(int firstByte, bool isMasked, uint maskKey, long payloadLength)
+    {
+        Fin = (firstByte & 0x80) != 0;
+        ReservedBits = (byte)(firstByte & (Rsv1Bit | Rsv2Bit | Rsv3Bit));
+        Opcode = (WebSocketOpcode)(firstByte & 0x0F);
+        IsMasked = isMasked;
+        MaskKey = maskKey;
         PayloadLength = payloadLength;
     }
 
@@ -119,7 +123,7 @@ public readonly struct FrameHeader
             }
             if (source.Length < needed) goto NeedMore;
             uint key = masked ? BinaryPrimitives.ReadUInt32LittleEndian(source.Slice(needed - 4)) : 0;
-            header = new FrameHeader((b0 & 0x80) != 0, (byte)(b0 & 0x70), (WebSocketOpcode)(b0 & 0x0F), masked, key, length, validated: true);
+            header = new FrameHeader(b0, masked, key, length);
             bytesConsumed = needed;
             return OperationStatus.Done;
         }

@@ -64,6 +64,56 @@ public static class FrameWriter
         return written;
     }
 
+    /// <summary>Payloads up to this length are written with one GetSpan/Advance; longer ones by <see cref="WriteLargeFrame"/>, in pieces.</summary>
+    internal const int SingleSpanPayloadLength = 16 * 1024;
+
+    /// <summary>
+    /// Writes a frame whose payload is long: the header, then the payload in pieces of whatever size the writer offers
+    /// (at most <see cref="SingleSpanPayloadLength"/> asked at a time), so the writer never needs a span of the frame's size.
+    /// </summary>
+    internal static void WriteLargeFrame(IBufferWriter<byte> output, WebSocketOpcode opcode, ReadOnlySpan<byte> payload, bool fin,
+        bool masked, uint maskKey)
+    {
+        Span<byte> headerSpan = output.GetSpan(FrameHeader.MaxLength);
+        output.Advance(FrameHeader.Write(headerSpan, fin, 0, opcode, payload.Length, masked, maskKey));
+        int maskOffset = 0;
+        while (!payload.IsEmpty)
+        {
+            Span<byte> span = output.GetSpan(Math.Min(payload.Length, SingleSpanPayloadLength));
+            int n = Math.Min(span.Length, payload.Length);
+            if (masked) maskOffset = Masking.Apply(payload.Slice(0, n), span, maskKey, maskOffset);
+            else payload.Slice(0, n).CopyTo(span);
+            output.Advance(n);
+            payload = payload.Slice(n);
+        }
+    }
+
+    /// <summary>The longest payload <see cref="WriteHeaderInPlace"/> frames: the 16-bit length form's limit.</summary>
+    internal const int MaxInPlacePayloadLength = ushort.MaxValue;
+
+    /// <summary>
+    /// The room to leave in front of a payload that is produced straight into the output (e.g. by a compressor) and
+    /// framed there by <see cref="WriteHeaderInPlace"/>: a header with a 16-bit length, plus the mask key when masked.
+    /// </summary>
+    internal static int GetInPlaceHeaderReserve(bool masked) => masked ? 8 : 4;
+
+    /// <summary>
+    /// Turns a payload already written at <c>span[GetInPlaceHeaderReserve(masked)..]</c> (at most
+    /// <see cref="MaxInPlacePayloadLength"/> bytes) into a frame starting at <c>span[0]</c>: writes the header in its
+    /// shortest form, moving the payload down when that header is shorter than the room left, and masks the payload in place.
+    /// </summary>
+    /// <returns>The frame's length.</returns>
+    internal static int WriteHeaderInPlace(Span<byte> span, int payloadLength, WebSocketOpcode opcode, bool fin, byte reservedBits,
+        bool masked, uint maskKey)
+    {
+        int reserve = GetInPlaceHeaderReserve(masked);
+        int headerLength = FrameHeader.GetEncodedLength(payloadLength, masked);
+        if (headerLength < reserve) span.Slice(reserve, payloadLength).CopyTo(span.Slice(headerLength)); // short form: close the gap
+        FrameHeader.Write(span, fin, reservedBits, opcode, payloadLength, masked, maskKey);
+        if (masked) Masking.Apply(span.Slice(headerLength, payloadLength), maskKey, 0);
+        return headerLength + payloadLength;
+    }
+
     internal static int WriteUnchecked(Span<byte> destination, WebSocketOpcode opcode, ReadOnlySpan<byte> payload, bool fin,
         byte reservedBits, bool masked, uint maskKey)
     {
