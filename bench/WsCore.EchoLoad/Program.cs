@@ -24,7 +24,7 @@ public static class Program
         }
         if (args.Contains("--help") || args.Contains("-h"))
         {
-            Console.WriteLine("usage: --port 9001 [--host 127.0.0.1] [--connections 100] [--size 512] [--warmup 2] [--duration 10] [--label NAME]");
+            Console.WriteLine("usage: --port 9001 [--host 127.0.0.1] [--connections 100] [--size 512] [--warmup 2] [--duration 10] [--label NAME] [--markers]  (--markers: \"window start\" and \"window end N\" on standard error)");
             Console.WriteLine("       --idle --port 9001 [--host 127.0.0.1] [--connections 1000] [--message-size 20] [--concurrency 100] [--sources 127.0.0.2,127.0.0.3]  (hold idle connections until \"close\" on standard input)");
             return 2;
         }
@@ -67,8 +67,12 @@ public static class Program
         await Task.Delay(TimeSpan.FromSeconds(warmup));
         long before = Total(clients);
         var clock = Stopwatch.StartNew();
+        // Markers for scripts that measure the server over the same window (bench/cpu-per-message.sh).
+        bool markers = args.Contains("--markers");
+        if (markers) Console.Error.WriteLine("window start");
         await Task.Delay(TimeSpan.FromSeconds(duration));
         long after = Total(clients);
+        if (markers) Console.Error.WriteLine($"window end {after - before}");
         double seconds = clock.Elapsed.TotalSeconds;
         stop.Cancel();
         foreach (EchoClient c in clients) c.Abort();
