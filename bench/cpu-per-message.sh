@@ -43,7 +43,7 @@ work=$(mktemp -d)
 server_pid=""
 perf_pid=""
 cleanup() {
-  [ -n "$perf_pid" ] && kill -INT "$perf_pid" 2>/dev/null
+  [ -n "$perf_pid" ] && kill "$perf_pid" 2>/dev/null
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
   rm -rf "$work"
 }
@@ -104,11 +104,12 @@ for round in $(seq "$ROUNDS"); do
           echo "no window: $server $c $s" >&2; cat "$work/client.err" >&2; kill "$client_pid" 2>/dev/null; stop_server; continue
         fi
         t0=$(cpu_ticks)
-        perf stat -x, -e raw_syscalls:sys_enter,context-switches -p "$server_pid" -o "$work/perf.out" &
+        # perf counts for the window's length (a background job in a script ignores SIGINT, so it is not stopped by one).
+        perf stat -x, -e raw_syscalls:sys_enter,context-switches -p "$server_pid" -o "$work/perf.out" -- sleep "$DURATION" &
         perf_pid=$!
         wait_for "$work/client.err" "window end" $((DURATION * 3 + 30))
         t1=$(cpu_ticks)
-        kill -INT "$perf_pid" 2>/dev/null; wait "$perf_pid" 2>/dev/null; perf_pid=""
+        wait "$perf_pid" 2>/dev/null; perf_pid=""
         threads=$(ls "/proc/$server_pid/task" | wc -l)
         wait "$client_pid"
         stop_server
