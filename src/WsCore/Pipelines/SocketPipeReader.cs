@@ -320,7 +320,16 @@ internal sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult
             if (Volatile.Read(ref _completed))
             {
                 // Draining: read and throw away.
-                int n = _socket.Receive(s_discard, 0, s_discard.Length, SocketFlags.None, out SocketError drainError);
+                int n;
+                SocketError drainError;
+                try
+                {
+                    n = _socket.Receive(s_discard, 0, s_discard.Length, SocketFlags.None, out drainError);
+                }
+                catch (Exception)
+                {
+                    return End();
+                }
                 if (drainError == SocketError.WouldBlock)
                 {
                     _needsData = true;
@@ -436,6 +445,19 @@ internal sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult
         return false;
     }
 
+    /// <summary>Not reached (the pump guards its socket calls): ends the input and completes a waiting read.</summary>
+    private void Fail()
+    {
+        try
+        {
+            End();
+            CompleteWaiter();
+        }
+        catch (Exception)
+        {
+        }
+    }
+
     /// <summary>The input ended (the peer's FIN, or a socket error: a reset, or closed under us). Returns true (the pump stops).</summary>
     private bool End()
     {
@@ -503,8 +525,17 @@ internal sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult
     /// <summary>The reader's one receive operation (zero-byte waits and receives), for the connection's life.</summary>
     private sealed class Receiver(SocketPipeReader reader) : SocketAsyncEventArgs(unsafeSuppressExecutionContextFlow: true), IThreadPoolWorkItem
     {
-        protected override void OnCompleted(SocketAsyncEventArgs e) => reader.OnReceiveCompleted();
+        // On thread pool threads: nothing may escape (every socket call in the pump is guarded; this is the last line).
+        protected override void OnCompleted(SocketAsyncEventArgs e)
+        {
+            try { reader.OnReceiveCompleted(); }
+            catch (Exception) { reader.Fail(); }
+        }
 
-        public void Execute() => reader.RunQueuedPump();
+        public void Execute()
+        {
+            try { reader.RunQueuedPump(); }
+            catch (Exception) { reader.Fail(); }
+        }
     }
 }

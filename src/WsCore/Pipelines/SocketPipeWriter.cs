@@ -270,6 +270,19 @@ internal sealed class SocketPipeWriter : PipeWriter, IValueTaskSource<FlushResul
         SendPump();
     }
 
+    /// <summary>Not reached (the pump guards its socket calls): the output fails, and the pump finishes with that.</summary>
+    internal void Fail()
+    {
+        try
+        {
+            lock (this) _failed = true;
+            SendPump();
+        }
+        catch (Exception)
+        {
+        }
+    }
+
     /// <summary>Accounts a finished send: advances the queue (the pump releases what was sent), or marks the failure.</summary>
     private void Sent(SocketSender sender)
     {

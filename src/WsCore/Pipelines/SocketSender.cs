@@ -96,5 +96,11 @@ internal sealed class SocketSender : SocketAsyncEventArgs
         }
     }
 
-    protected override void OnCompleted(SocketAsyncEventArgs e) => Owner?.OnSendCompleted();
+    // On a thread pool thread: nothing may escape (the writer guards its socket calls; this is the last line).
+    protected override void OnCompleted(SocketAsyncEventArgs e)
+    {
+        SocketPipeWriter? owner = Owner;
+        try { owner?.OnSendCompleted(); }
+        catch (Exception) { owner?.Fail(); }
+    }
 }
