@@ -2,7 +2,8 @@
 # Server cost per echoed message: the load client (bench/WsCore.EchoLoad --markers) against one echo server per cell,
 # the server measured over exactly the client's window (it prints "window start" / "window end N" on stderr):
 #   - CPU time (utime + stime of every thread, /proc/PID/stat) per message,
-#   - system calls and context switches per message (perf stat -p PID: raw_syscalls:sys_enter, context-switches),
+#   - system calls and context switches per message (the server runs under perf stat, counting only during the
+#     window: raw_syscalls:sys_enter, context-switches, and a few system calls one by one on stderr),
 #   - messages per second (the client's count).
 # Counts (system calls, context switches) hardly depend on what else runs on the machine; CPU time does a little.
 # Server on SERVER_CPU (default 0), client on CLIENT_CPU (default 1). A fresh server per cell; ROUNDS alternates the
@@ -13,7 +14,8 @@
 #
 # Servers: wscore-sockets (SocketWebSockets + SocketDuplexPipe), wscore-kestrel-connection (Kestrel's socket transport,
 # a connection handler), wscore-kestrel (Kestrel HTTP upgrade), aspnetcore (Kestrel + ManagedWebSocket). NAME@DLL runs
-# NAME from another build of WsCore.Autobahn. Environment: CONNECTIONS ("100"), SIZES ("20 16384"), WARMUP (2),
+# NAME from another build of WsCore.Autobahn; NAME+VAR=VALUE[+VAR=VALUE] sets environment variables for that server
+# (e.g. wscore-sockets+DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1); SERVER_ENV sets them for every server. Environment: CONNECTIONS ("100"), SIZES ("20 16384"), WARMUP (2),
 # DURATION (8), ROUNDS (1), NO_BUILD=1 to skip the build. Raw lines go to stderr; the table to stdout.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +26,7 @@ DURATION=${DURATION:-8}
 ROUNDS=${ROUNDS:-1}
 SERVERS=${SERVERS:-"wscore-sockets wscore-kestrel-connection aspnetcore"}
 SERVER_CPU=${SERVER_CPU:-0}
+SERVER_ENV=${SERVER_ENV:-}
 CLIENT_CPU=${CLIENT_CPU:-1}
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 ulimit -n 65536 2>/dev/null
@@ -42,9 +45,11 @@ TICK=$(getconf CLK_TCK)
 work=$(mktemp -d)
 server_pid=""
 perf_pid=""
+EVENTS=raw_syscalls:sys_enter,context-switches
+for e in recvfrom sendto sendmsg epoll_wait ioctl futex sched_yield; do EVENTS="$EVENTS,syscalls:sys_enter_$e"; done
 cleanup() {
-  [ -n "$perf_pid" ] && kill "$perf_pid" 2>/dev/null
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+  [ -n "$perf_pid" ] && kill "$perf_pid" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -53,8 +58,12 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }
 
 start_server() { # spec port
-  local name=${1%%@*} dll=$WSCORE
+  local name=${1%%@*} dll=$WSCORE envs=()
   [[ "$1" == *@* ]] && dll=${1#*@}
+  if [[ "$name" == *+* ]]; then
+    IFS=+ read -r -a envs <<<"${name#*+}"
+    name=${name%%+*}
+  fi
   local cmd
   case "$name" in
     wscore-sockets) cmd=(dotnet "$dll" server --port "$2" --host sockets --no-compression) ;;
@@ -63,8 +72,20 @@ start_server() { # spec port
     aspnetcore) cmd=(dotnet "$ASPNET" server --port "$2") ;;
     *) echo "unknown server $name" >&2; return 2 ;;
   esac
-  taskset -c "$SERVER_CPU" "${cmd[@]}" >/dev/null 2>&1 &
-  server_pid=$!
+  # Under perf stat, counting from "enable" to "disable" on its control fifo (the client's window); counted with
+  # inheritance, so threads the server starts later are counted too.
+  rm -f "$work/ctl" "$work/ack" "$work/perf.out"
+  mkfifo "$work/ctl" "$work/ack"
+  env "${envs[@]}" $SERVER_ENV perf stat -x, -e "$EVENTS" -D -1 --control "fifo:$work/ctl,$work/ack" -o "$work/perf.out" \
+    -- taskset -c "$SERVER_CPU" "${cmd[@]}" >/dev/null 2>&1 &
+  perf_pid=$!
+  exec 6>"$work/ctl" 7<"$work/ack"
+  server_pid=""
+  for _ in $(seq 100); do
+    server_pid=$(pgrep -P "$perf_pid" | head -1)
+    [ -n "$server_pid" ] && break
+    sleep 0.05
+  done
   for _ in $(seq 100); do
     (exec 5<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null && return 0
     sleep 0.1
@@ -76,8 +97,15 @@ stop_server() {
   kill "$server_pid" 2>/dev/null
   for _ in $(seq 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
   kill -9 "$server_pid" 2>/dev/null
-  wait "$server_pid" 2>/dev/null
+  wait "$perf_pid" 2>/dev/null
+  exec 6>&- 7<&-
   server_pid=""
+  perf_pid=""
+}
+perf_control() { # enable | disable
+  echo "$1" >&6
+  local answer
+  read -r -t 10 answer <&7
 }
 
 wait_for() { # file pattern seconds
@@ -104,21 +132,23 @@ for round in $(seq "$ROUNDS"); do
           echo "no window: $server $c $s" >&2; cat "$work/client.err" >&2; kill "$client_pid" 2>/dev/null; stop_server; continue
         fi
         t0=$(cpu_ticks)
-        # perf counts for the window's length (a background job in a script ignores SIGINT, so it is not stopped by one).
-        perf stat -x, -e raw_syscalls:sys_enter,context-switches -p "$server_pid" -o "$work/perf.out" -- sleep "$DURATION" &
-        perf_pid=$!
+        perf_control enable
         wait_for "$work/client.err" "window end" $((DURATION * 3 + 30))
+        perf_control disable
         t1=$(cpu_ticks)
-        wait "$perf_pid" 2>/dev/null; perf_pid=""
         threads=$(ls "/proc/$server_pid/task" | wc -l)
         wait "$client_pid"
         stop_server
         n=$(sed -n 's/^window end \([0-9]*\).*/\1/p' "$work/client.err")
         rate=$(cut -f4 "$work/client.out")
         errors=$(cut -f6 "$work/client.out")
-        sys=$(awk -F, '/raw_syscalls/ { print $1 }' "$work/perf.out")
-        cs=$(awk -F, '/context-switches/ { print $1 }' "$work/perf.out")
-        echo "$server c=$c s=$s round=$round messages=$n rate=$rate cpu_ticks=$((t1 - t0)) syscalls=$sys context_switches=$cs threads=$threads errors=$errors" >&2
+        count() { awk -F, -v e="$1" '$3 == e { print $1 }' "$work/perf.out"; }
+        sys=$(count raw_syscalls:sys_enter) cs=$(count context-switches)
+        detail=""
+        for e in recvfrom sendto sendmsg epoll_wait ioctl futex sched_yield; do
+          detail="$detail $e=$(count "syscalls:sys_enter_$e")"
+        done
+        echo "$server c=$c s=$s round=$round messages=$n rate=$rate cpu_ticks=$((t1 - t0)) syscalls=$sys context_switches=$cs threads=$threads errors=$errors$detail" >&2
         echo "$server $c $s $n $rate $((t1 - t0)) $sys $cs $errors" >>"$results"
       done
     done

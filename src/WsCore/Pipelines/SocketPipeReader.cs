@@ -297,9 +297,13 @@ internal sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult
         {
             if (_needsData)
             {
-                // Wait for data holding no buffer (Kestrel's WaitForDataBeforeAllocatingBuffer).
-                _lastBurst = _burst;
-                _burst = 0;
+                // Wait for data holding no buffer (Kestrel's WaitForDataBeforeAllocatingBuffer). The reader consumed
+                // everything and wants more: a burst ends here (not at a wait that follows one that woke for nothing).
+                if (_burst > 0)
+                {
+                    _lastBurst = _burst;
+                    _burst = 0;
+                }
                 lock (this) _op = Op.WaitForData;
                 _receiver.SetBuffer(Memory<byte>.Empty);
                 bool pending;
