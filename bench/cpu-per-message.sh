@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Server cost per echoed message: the load client (bench/WsCore.EchoLoad --markers) against one echo server per cell,
-# the server measured over exactly the client's window (it prints "window start" / "window end N" on stderr):
+# the server measured over exactly the client's window (the client itself reads the server's CPU time and switches
+# perf's counting on and off at the edges of its window):
 #   - CPU time (utime + stime of every thread, /proc/PID/stat) per message,
 #   - system calls and context switches per message (the server runs under perf stat, counting only during the
 #     window: raw_syscalls:sys_enter, context-switches, and a few system calls one by one on stderr),
@@ -55,7 +56,6 @@ cleanup() {
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }
 
 start_server() { # spec port
   local name=${1%%@*} dll=$WSCORE envs=()
@@ -72,8 +72,9 @@ start_server() { # spec port
     aspnetcore) cmd=(dotnet "$ASPNET" server --port "$2") ;;
     *) echo "unknown server $name" >&2; return 2 ;;
   esac
-  # Under perf stat, counting from "enable" to "disable" on its control fifo (the client's window); counted with
-  # inheritance, so threads the server starts later are counted too.
+  # Under perf stat, counting from "enable" to "disable" on its control fifo (sent by the load client at the edges of
+  # its window); counted with inheritance, so threads the server starts later are counted too. This script holds both
+  # fifos open (perf needs a writer and a reader) but never uses them.
   rm -f "$work/ctl" "$work/ack" "$work/perf.out"
   mkfifo "$work/ctl" "$work/ack"
   env "${envs[@]}" $SERVER_ENV perf stat -x, -e "$EVENTS" -D -1 --control "fifo:$work/ctl,$work/ack" -o "$work/perf.out" \
@@ -102,11 +103,7 @@ stop_server() {
   server_pid=""
   perf_pid=""
 }
-perf_control() { # enable | disable
-  echo "$1" >&6
-  local answer
-  read -r -t 10 answer <&7
-}
+
 
 wait_for() { # file pattern seconds
   local deadline=$((SECONDS + $3))
@@ -126,20 +123,19 @@ for round in $(seq "$ROUNDS"); do
         port=$(free_port)
         start_server "$server" "$port" || continue
         taskset -c "$CLIENT_CPU" dotnet "$LOAD" --port "$port" --connections "$c" --size "$s" --warmup "$WARMUP" \
-          --duration "$DURATION" --label x --markers >"$work/client.out" 2>"$work/client.err" &
+          --duration "$DURATION" --label x --markers --server-pid "$server_pid" --perf-control "$work/ctl,$work/ack" \
+          >"$work/client.out" 2>"$work/client.err" &
         client_pid=$!
         if ! wait_for "$work/client.err" "window start" 120; then
           echo "no window: $server $c $s" >&2; cat "$work/client.err" >&2; kill "$client_pid" 2>/dev/null; stop_server; continue
         fi
-        t0=$(cpu_ticks)
-        perf_control enable
+        # The client itself enables perf and reads the server's CPU time at the window's edges.
         wait_for "$work/client.err" "window end" $((DURATION * 3 + 30))
-        perf_control disable
-        t1=$(cpu_ticks)
         threads=$(ls "/proc/$server_pid/task" | wc -l)
         wait "$client_pid"
         stop_server
         n=$(sed -n 's/^window end \([0-9]*\).*/\1/p' "$work/client.err")
+        ticks=$(sed -n 's/^window end .*server_ticks=\([0-9]*\).*/\1/p' "$work/client.err")
         rate=$(cut -f4 "$work/client.out")
         errors=$(cut -f6 "$work/client.out")
         count() { awk -F, -v e="$1" '$3 == e { print $1 }' "$work/perf.out"; }
@@ -148,8 +144,8 @@ for round in $(seq "$ROUNDS"); do
         for e in recvfrom sendto sendmsg epoll_wait ioctl futex sched_yield; do
           detail="$detail $e=$(count "syscalls:sys_enter_$e")"
         done
-        echo "$server c=$c s=$s round=$round messages=$n rate=$rate cpu_ticks=$((t1 - t0)) syscalls=$sys context_switches=$cs threads=$threads errors=$errors$detail" >&2
-        echo "$server $c $s $n $rate $((t1 - t0)) $sys $cs $errors" >>"$results"
+        echo "$server c=$c s=$s round=$round messages=$n rate=$rate cpu_ticks=$ticks syscalls=$sys context_switches=$cs threads=$threads errors=$errors$detail" >&2
+        echo "$server $c $s $n $rate $ticks $sys $cs $errors" >>"$results"
       done
     done
   done
