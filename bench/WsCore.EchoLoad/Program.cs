@@ -24,7 +24,7 @@ public static class Program
         }
         if (args.Contains("--help") || args.Contains("-h"))
         {
-            Console.WriteLine("usage: --port 9001 [--host 127.0.0.1] [--connections 100] [--size 512] [--warmup 2] [--duration 10] [--label NAME]");
+            Console.WriteLine("usage: --port 9001 [--host 127.0.0.1] [--connections 100] [--size 512] [--warmup 2] [--duration 10] [--label NAME] [--markers [--server-pid PID] [--perf-control CTL,ACK]]  (--markers: \"window start\" and \"window end N [server_ticks=T]\" on standard error; --server-pid: the server's CPU ticks over the window; --perf-control: perf stat's control fifos, enabled over the window)");
             Console.WriteLine("       --idle --port 9001 [--host 127.0.0.1] [--connections 1000] [--message-size 20] [--concurrency 100] [--sources 127.0.0.2,127.0.0.3]  (hold idle connections until \"close\" on standard input)");
             return 2;
         }
@@ -65,10 +65,19 @@ public static class Program
         }
 
         await Task.Delay(TimeSpan.FromSeconds(warmup));
+        // The server measured over exactly this window (bench/cpu-per-message.sh): its CPU time from /proc, and a
+        // perf stat that counts only between "enable" and "disable" on its control fifo. Done here, at the window's
+        // edges, rather than by a script that watches for markers and may be scheduled late on a loaded machine.
+        var window = new ServerWindow(int.Parse(Option("server-pid", "0"), inv), Option("perf-control", ""));
+        window.Start();
         long before = Total(clients);
         var clock = Stopwatch.StartNew();
+        bool markers = args.Contains("--markers");
+        if (markers) Console.Error.WriteLine("window start");
         await Task.Delay(TimeSpan.FromSeconds(duration));
         long after = Total(clients);
+        window.Stop();
+        if (markers) Console.Error.WriteLine($"window end {after - before}{window.Report}");
         double seconds = clock.Elapsed.TotalSeconds;
         stop.Cancel();
         foreach (EchoClient c in clients) c.Abort();
@@ -251,5 +260,52 @@ internal sealed class EchoClient
             if (read == 0) throw new IOException("the server closed the connection");
             _receiveEnd += read;
         }
+    }
+}
+
+/// <summary>Measures the server over the load window: CPU ticks from /proc/PID/stat, and perf stat enabled through its control fifos.</summary>
+internal sealed class ServerWindow(int pid, string perfControl)
+{
+    private long _ticks = -1;
+    private StreamWriter? _control;
+    private StreamReader? _ack;
+
+    public string Report => _ticks >= 0 ? $" server_ticks={_ticks}" : "";
+
+    public void Start()
+    {
+        if (perfControl.Length > 0)
+        {
+            string[] fifos = perfControl.Split(',');
+            _control = new StreamWriter(new FileStream(fifos[0], FileMode.Open, FileAccess.Write)) { AutoFlush = true };
+            _ack = new StreamReader(new FileStream(fifos[1], FileMode.Open, FileAccess.Read));
+            Perf("enable");
+        }
+        if (pid > 0) _ticks = -Ticks();
+    }
+
+    public void Stop()
+    {
+        if (pid > 0) _ticks += Ticks();
+        if (_control is not null)
+        {
+            Perf("disable");
+            _control.Dispose();
+            _ack!.Dispose();
+        }
+    }
+
+    private void Perf(string command)
+    {
+        _control!.WriteLine(command);
+        _ack!.ReadLine();
+    }
+
+    /// <summary>utime + stime of every thread of the process (fields 14 and 15 of /proc/PID/stat).</summary>
+    private long Ticks()
+    {
+        string stat = File.ReadAllText($"/proc/{pid}/stat");
+        string[] fields = stat.Substring(stat.LastIndexOf(')') + 2).Split(' ');
+        return long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
     }
 }

@@ -1,40 +1,51 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
-using System.Threading.Tasks.Sources;
 
 namespace WsCore.Pipelines;
 
 /// <summary>
-/// An <see cref="IDuplexPipe"/> over a connected <see cref="Socket"/>: one loop moves received bytes into
-/// <see cref="Input"/>, another sends what is written to <see cref="Output"/>. Both pipes are bounded by their
-/// <see cref="PipeOptions"/> pause thresholds, so neither a fast peer nor a peer that stops reading grows memory
-/// without bound. Completing <see cref="Output"/> closes the connection gracefully: everything written is sent, the
-/// sending side is shut down (FIN), and bytes the peer still sends are read and discarded until it closes too or the
-/// linger timeout passes. Closing a socket with unread input would make the kernel reset the connection, and a reset
-/// can destroy data the peer has not read yet, such as the close frame that was just sent.
+/// An <see cref="IDuplexPipe"/> over a connected <see cref="Socket"/>, with no pipe and no loop in between:
+/// <see cref="Input"/> receives when its reader asks for data (on the reader's own await: a zero-byte receive first, so
+/// an idle connection holds no buffer, then one receive into a pooled block), and <see cref="Output"/> sends what was
+/// written when it is flushed (one gathering send of the pooled blocks; the flush completes when the kernel has taken
+/// every byte, so a peer that stops reading stops the writer at the socket's buffer). Memory is bounded both ways: the
+/// input holds what its reader has not consumed (at most the input options' pause threshold), the output what the kernel
+/// has not taken yet. Blocks go back to the pool as soon as they are consumed or sent, and an idle connection holds no
+/// block and no send operation.
+/// Completing <see cref="Output"/> closes the connection gracefully: everything written is sent, the sending side is
+/// shut down (FIN), and bytes the peer still sends are read and discarded (once the input is completed too) until it
+/// closes or the linger timeout passes. Closing a socket with unread input would make the kernel reset the connection,
+/// and a reset can destroy data the peer has not read yet, such as the close frame that was just sent.
 /// </summary>
+/// <remarks>
+/// Continuations run where the socket completes: a read or flush that can complete at once completes synchronously; one
+/// that has to wait resumes its caller on the thread pool thread of the socket's completion (the options' schedulers are
+/// not used). Of the options, the pool and the minimum segment size are used for both sides, and the input's pause
+/// threshold bounds the bytes its reader may leave unconsumed (a read past it fails); the output has no threshold of its
+/// own: the socket's send buffer is its bound.
+/// </remarks>
 public sealed class SocketDuplexPipe : IWebSocketTransport, IAsyncDisposable
 {
-    private const int MinimumReceiveSize = 4096;
-    private const int MaxGatherSegments = 64;
+    private const int DefaultBlockSize = 4096;
 
     private readonly Socket _socket;
-    private readonly Pipe _inputPipe;
-    private readonly Pipe _outputPipe;
-    private readonly Task _receiving;
-    private readonly Task _sending;
+    private readonly SocketPipeReader _reader;
+    private readonly SocketPipeWriter _writer;
     private readonly TimeSpan _lingerTimeout;
     private int _closed;
-    private Sender? _sender;
+    private int _inputEnded;
+    private int _outputDone;
+    private Timer? _linger;
+    private TaskCompletionSource? _completion;
+    private int _finished;
 
-    /// <summary>Starts moving bytes between the socket and the pipes.</summary>
+    /// <summary>Wraps a connected socket.</summary>
     /// <param name="socket">A connected stream socket; this object owns it from now on.</param>
-    /// <param name="inputOptions">Options of the receive pipe (pause threshold bounds the bytes read ahead). Default:
-    /// <see cref="PipeOptions.Default"/> (continuations on the thread pool).</param>
-    /// <param name="outputOptions">Options of the send pipe (pause threshold is the send backpressure point). Default as
-    /// for the input.</param>
+    /// <param name="inputOptions">Options of the input: its pool and minimum block size, and its pause threshold (the most
+    /// bytes the reader may leave unconsumed). Default: <see cref="PipeOptions.Default"/> (4 KiB blocks from the shared
+    /// array pool, 64 KiB).</param>
+    /// <param name="outputOptions">Options of the output: its pool and minimum block size. Default as for the input.</param>
     /// <param name="lingerTimeout">How long, after the output is complete, to wait for the peer to close its side; default 2 s.</param>
     public SocketDuplexPipe(Socket socket, PipeOptions? inputOptions = null, PipeOptions? outputOptions = null, TimeSpan? lingerTimeout = null)
     {
@@ -42,214 +53,124 @@ public sealed class SocketDuplexPipe : IWebSocketTransport, IAsyncDisposable
         _socket = socket;
         _lingerTimeout = lingerTimeout ?? TimeSpan.FromSeconds(2);
         _socket.NoDelay = true;
-        // PipeOptions.Default resumes readers and writers on the thread pool (without allocating). Measured on the
-        // loopback echo: inline schedulers were slower for 16 KiB messages (the receive loop waits while the
-        // application sends), a per-connection serial scheduler slower for small ones.
-        _inputPipe = new Pipe(inputOptions ?? PipeOptions.Default);
-        _outputPipe = new Pipe(outputOptions ?? PipeOptions.Default);
-        _receiving = ReceiveLoopAsync();
-        _sending = SendLoopAsync();
+        // The input takes received bytes with a non-blocking receive once a zero-byte receive has said they are there
+        // (which it can say wrongly): a receive that would wait must return at once instead.
+        _socket.Blocking = false;
+        PipeOptions input = inputOptions ?? PipeOptions.Default;
+        PipeOptions output = outputOptions ?? PipeOptions.Default;
+        _reader = new SocketPipeReader(this, socket, PoolOf(input), BlockSizeOf(input), input.PauseWriterThreshold);
+        _writer = new SocketPipeWriter(this, socket, PoolOf(output), BlockSizeOf(output));
     }
 
+    /// <summary>The shared pool is used through <see cref="ArrayPool{T}.Shared"/> directly (as <see cref="Pipe"/> does): no owner object per block.</summary>
+    private static MemoryPool<byte>? PoolOf(PipeOptions options) => ReferenceEquals(options.Pool, MemoryPool<byte>.Shared) ? null : options.Pool;
+
+    private static int BlockSizeOf(PipeOptions options) => options.MinimumSegmentSize > 0 ? options.MinimumSegmentSize : DefaultBlockSize;
+
     /// <summary>Bytes received from the peer.</summary>
-    public PipeReader Input => _inputPipe.Reader;
+    public PipeReader Input => _reader;
 
     /// <summary>Bytes to send to the peer; complete it to close the connection.</summary>
-    public PipeWriter Output => _outputPipe.Writer;
+    public PipeWriter Output => _writer;
 
     /// <summary>The socket.</summary>
     public Socket Socket => _socket;
 
-    /// <summary>Completes when both loops have ended and the socket is closed.</summary>
-    public Task Completion => Task.WhenAll(_receiving, _sending);
-
-    private async Task ReceiveLoopAsync()
+    /// <summary>Completes when the socket is closed and no receive or send is in flight any more.</summary>
+    public Task Completion
     {
-        await Task.Yield();
-        PipeWriter writer = _inputPipe.Writer;
-        Exception? error = null;
-        try
+        get
         {
-            bool waitForData = true;
-            int emptyWakeups = 0;
-            while (true)
+            TaskCompletionSource? completion = Volatile.Read(ref _completion);
+            if (completion is null)
             {
-                if (waitForData)
-                {
-                    // Hold no buffer while the peer is silent (an idle connection): wait for bytes with a zero-byte
-                    // receive, and only then take a buffer from the pipe (Kestrel's WaitForDataBeforeAllocatingBuffer).
-                    // The pipe returns its segments to the pool once the reader has consumed everything, so an idle
-                    // connection holds no receive memory at all.
-                    await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
-                    // The zero-byte receive also completes without data: at the end of the stream, and (seen on Linux,
-                    // .NET 10, right after a burst of reads) on a stale readiness event. Wait once more before taking a
-                    // buffer; a second wake-up without data in a row is the end of the stream (or an error), which the
-                    // receive below reports.
-                    if (_socket.Available == 0 && ++emptyWakeups < 2) continue;
-                    emptyWakeups = 0;
-                }
-                Memory<byte> memory = writer.GetMemory(MinimumReceiveSize);
-                int received = await _socket.ReceiveAsync(memory, SocketFlags.None).ConfigureAwait(false);
-                if (received == 0) break;
-                writer.Advance(received);
-                // A receive that did not fill the buffer has drained the socket: wait for data before taking the next
-                // buffer. One that filled it probably left more in the kernel (asked, to be sure: otherwise a silence
-                // right after a full buffer would hold the next one while idle).
-                waitForData = received < memory.Length || _socket.Available == 0;
-                FlushResult flush = await writer.FlushAsync().ConfigureAwait(false);
-                if (flush.IsCompleted || flush.IsCanceled)
-                {
-                    await DrainAsync().ConfigureAwait(false);
-                    break;
-                }
+                completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                completion = Interlocked.CompareExchange(ref _completion, completion, null) ?? completion;
+                TryFinish();
             }
+            return completion.Task;
         }
-        catch (SocketException) { }
-        catch (ObjectDisposedException) { }
-        catch (Exception e) { error = e; }
-        await writer.CompleteAsync(error).ConfigureAwait(false);
     }
 
-    private async Task SendLoopAsync()
+    /// <summary>The writer was completed and everything sent, or a send failed: FIN, then close once the input has ended or the linger timeout passed.</summary>
+    internal void OnOutputDone()
     {
-        await Task.Yield();
-        PipeReader reader = _outputPipe.Reader;
-        try
+        if (Interlocked.Exchange(ref _outputDone, 1) != 0) return;
+        if (Volatile.Read(ref _closed) != 0)
         {
-            while (true)
-            {
-                ReadResult read = await reader.ReadAsync().ConfigureAwait(false);
-                ReadOnlySequence<byte> buffer = read.Buffer;
-                while (!buffer.IsEmpty)
-                {
-                    // One reusable send operation that lets go of the pipe's buffers when it completes (the socket's
-                    // own SendAsync(Memory) keeps the last buffer referenced, which keeps a 4 KiB block alive per idle
-                    // connection once the pipe has returned it). Several segments (a large message, or several small
-                    // ones written before one flush): one gathering send instead of one system call per segment.
-                    _sender ??= new Sender();
-                    int sent = buffer.IsSingleSegment
-                        ? await _sender.SendAsync(_socket, buffer.First).ConfigureAwait(false)
-                        : await _sender.SendAsync(_socket, buffer).ConfigureAwait(false);
-                    buffer = buffer.Slice(sent);
-                }
-                reader.AdvanceTo(read.Buffer.End);
-                if (read.IsCompleted || read.IsCanceled) break;
-            }
+            TryFinish();
+            return;
         }
-        catch (SocketException) { }
-        catch (ObjectDisposedException) { }
-        catch (Exception)
+        try { _socket.Shutdown(SocketShutdown.Send); } catch (SocketException) { } catch (ObjectDisposedException) { }
+        if (Volatile.Read(ref _inputEnded) != 0)
         {
-            // The writer was completed with an error (an abort): close at once instead of a graceful FIN.
-            await reader.CompleteAsync().ConfigureAwait(false);
             Close();
             return;
         }
-        await reader.CompleteAsync().ConfigureAwait(false);
-        try { _socket.Shutdown(SocketShutdown.Send); } catch (SocketException) { } catch (ObjectDisposedException) { }
-        await Task.WhenAny(_receiving ?? Task.CompletedTask, Task.Delay(_lingerTimeout)).ConfigureAwait(false);
-        Close();
+        _reader.WatchForEnd();
+        if (Volatile.Read(ref _closed) != 0) return;
+        var linger = new Timer(static state => ((SocketDuplexPipe)state!).Close(), this, Timeout.Infinite, Timeout.Infinite);
+        Volatile.Write(ref _linger, linger);
+        linger.Change(_lingerTimeout, Timeout.InfiniteTimeSpan);
+        // The input may have ended meanwhile (or the socket been closed): then nobody else closes, or disposes the timer.
+        if (Volatile.Read(ref _inputEnded) != 0 || Volatile.Read(ref _closed) != 0) Close();
     }
 
-    /// <summary>The reader is gone: read and discard until the peer closes (or the socket is closed by the linger timeout).</summary>
-    private async Task DrainAsync()
+    /// <summary>The peer closed its side, or the socket failed: close now if the output is done too.</summary>
+    internal void OnInputEnded()
     {
-        byte[] scratch = new byte[1024];
-        while (await _socket.ReceiveAsync(scratch, SocketFlags.None).ConfigureAwait(false) > 0)
-        {
-        }
+        Interlocked.Exchange(ref _inputEnded, 1);
+        if (Volatile.Read(ref _outputDone) != 0) Close();
+        else TryFinish();
     }
 
+    /// <summary>The reader was completed; it drains until the input ends.</summary>
+    internal void OnInputCompleted()
+    {
+    }
+
+    /// <summary>The writer has no send in flight any more.</summary>
+    internal void OnWriterIdle()
+    {
+        if (Volatile.Read(ref _closed) != 0) TryFinish();
+    }
+
+    /// <summary>Closes the socket at once (an aborted WebSocket): unsent output is dropped, pending reads end.</summary>
     /// <summary>True: completing <see cref="Output"/> sends what was written, shuts down sending and discards input until the peer closes or the linger timeout passes.</summary>
     public bool DrainsInputOnClose => true;
 
-    /// <summary>Closes the socket at once (an aborted WebSocket): unsent output is dropped, both loops end. Never throws.</summary>
-    public void Abort()
-    {
-        Close();
-        try { _outputPipe.Reader.CancelPendingRead(); } catch (Exception) { }
-    }
+    /// <summary>Closes the socket at once (an aborted WebSocket): unsent output is dropped, pending reads and flushes end. Never throws.</summary>
+    public void Abort() => Close();
 
     private void Close()
     {
-        if (Interlocked.Exchange(ref _closed, 1) != 0) return;
+        if (Interlocked.Exchange(ref _closed, 1) != 0)
+        {
+            // Closed already; a linger timer set up meanwhile is disposed here, and the caller's side may be the last
+            // one to go idle.
+            Interlocked.Exchange(ref _linger, null)?.Dispose();
+            TryFinish();
+            return;
+        }
         try { _socket.Shutdown(SocketShutdown.Both); } catch (SocketException) { } catch (ObjectDisposedException) { }
-        _socket.Dispose();
+        try { _socket.Dispose(); } catch (Exception) { }
+        Interlocked.Exchange(ref _linger, null)?.Dispose();
+        TryFinish();
     }
 
-    /// <summary>Closes the socket at once and waits for both loops to end.</summary>
+    /// <summary>Completes <see cref="Completion"/> once the socket is closed and neither side has an operation in flight.</summary>
+    private void TryFinish()
+    {
+        if (Volatile.Read(ref _closed) == 0 || _reader.IsReceiving || _writer.IsSending) return;
+        TaskCompletionSource? completion = Volatile.Read(ref _completion);
+        if (completion is null) return; // created (and finished) by the first read of Completion
+        if (Interlocked.Exchange(ref _finished, 1) == 0) completion.TrySetResult();
+    }
+
+    /// <summary>Closes the socket at once and waits until no receive or send is in flight.</summary>
     public async ValueTask DisposeAsync()
     {
         Close();
-        _outputPipe.Reader.CancelPendingRead();
         try { await Completion.ConfigureAwait(false); } catch (Exception) { }
-    }
-
-    /// <summary>
-    /// One reusable send (one buffer, or a gathering sendmsg of several) whose completion is awaited without allocating,
-    /// and which drops its references to the sent buffers as it completes: the pipe returns them to the pool, and an idle
-    /// connection must not keep them alive. Segments that are not arrays (custom memory pools) are sent one at a time.
-    /// </summary>
-    private sealed class Sender : SocketAsyncEventArgs, IValueTaskSource<int>
-    {
-        private List<ArraySegment<byte>>? _segments;
-        private ManualResetValueTaskSourceCore<int> _source;
-
-        public Sender() : base(unsafeSuppressExecutionContextFlow: true)
-        {
-            _source.RunContinuationsAsynchronously = false;
-        }
-
-        /// <summary>Sends <paramref name="memory"/> (or its first part); returns the bytes sent.</summary>
-        public ValueTask<int> SendAsync(Socket socket, ReadOnlyMemory<byte> memory)
-        {
-            SetBuffer(MemoryMarshal.AsMemory(memory));
-            return Start(socket);
-        }
-
-        /// <summary>Sends the first segments of <paramref name="buffer"/> (up to 64) in one call; returns the bytes sent.</summary>
-        public ValueTask<int> SendAsync(Socket socket, in ReadOnlySequence<byte> buffer)
-        {
-            List<ArraySegment<byte>> segments = _segments ??= new List<ArraySegment<byte>>();
-            foreach (ReadOnlyMemory<byte> memory in buffer)
-            {
-                if (memory.IsEmpty) continue;
-                if (!MemoryMarshal.TryGetArray(memory, out ArraySegment<byte> segment))
-                {
-                    if (segments.Count == 0) return SendAsync(socket, memory);
-                    break;
-                }
-                segments.Add(segment);
-                if (segments.Count == MaxGatherSegments) break;
-            }
-            BufferList = segments;
-            return Start(socket);
-        }
-
-        private ValueTask<int> Start(Socket socket)
-        {
-            _source.Reset();
-            if (!socket.SendAsync(this)) OnCompleted(this);
-            return new ValueTask<int>(this, _source.Version);
-        }
-
-        protected override void OnCompleted(SocketAsyncEventArgs e)
-        {
-            SocketError error = e.SocketError;
-            int sent = e.BytesTransferred;
-            // Let go of the buffers before the continuation runs (it returns them to the pool).
-            BufferList = null;
-            SetBuffer(Memory<byte>.Empty);
-            _segments?.Clear();
-            if (error == SocketError.Success) _source.SetResult(sent);
-            else _source.SetException(new SocketException((int)error));
-        }
-
-        public int GetResult(short token) => _source.GetResult(token);
-
-        public ValueTaskSourceStatus GetStatus(short token) => _source.GetStatus(token);
-
-        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
-            => _source.OnCompleted(continuation, state, token, flags);
     }
 }
