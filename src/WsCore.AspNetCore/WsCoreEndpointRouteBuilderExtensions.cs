@@ -52,19 +52,31 @@ public static class WsCoreEndpointRouteBuilderExtensions
         }
     }
 
-    /// <summary>Closes what the handler left open (bounded by the close timeout), disposes, and aborts the request after an abort.</summary>
+    /// <summary>
+    /// Finishes what the handler left (the closing handshake, bounded by the close timeout), disposes, and aborts the
+    /// request after an abort.
+    /// </summary>
     private static async Task EndAsync(HttpContext context, WebSocketConnection connection, bool failed)
     {
-        if (!connection.IsAborted && connection.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        try
         {
-            try
+            if (!connection.IsAborted && connection.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
                 await connection.CloseAsync(failed ? CloseCodes.InternalError : CloseCodes.NormalClosure).ConfigureAwait(false);
             }
-            catch (Exception)
+            else if (!connection.IsAborted && connection.State == WebSocketState.CloseSent)
             {
-                // The transport failed while closing: the connection is aborted below.
+                // The handler sent its close and returned: wait for the peer's (the engine's close timer bounds it).
+                byte[] scratch = new byte[256];
+                while ((await connection.ReceiveAsync(scratch).ConfigureAwait(false)).Kind == ConnectionReceiveKind.MessageData)
+                {
+                }
             }
+        }
+        catch (Exception)
+        {
+            // The transport failed while closing, or a receive the handler started is still running: the connection
+            // is disposed (aborted) below.
         }
         bool aborted = connection.IsAborted;
         await connection.DisposeAsync().ConfigureAwait(false);
