@@ -36,7 +36,10 @@ public sealed class TestApp : IAsyncLifetime
         if (_server is not null) await _server.DisposeAsync();
     }
 
-    private static void Map(WebApplication app)
+    /// <summary>How each <c>/probe</c> handler ended: "aborted=..., state=...".</summary>
+    public System.Threading.Channels.Channel<string> ProbeEnded { get; } = System.Threading.Channels.Channel.CreateUnbounded<string>();
+
+    private void Map(WebApplication app)
     {
         var deflate = new WsCoreAcceptOptions { Connection = Deflate };
         app.MapWsCore("/echo", (connection, _) => EchoAsync(connection), deflate);
@@ -62,6 +65,11 @@ public sealed class TestApp : IAsyncLifetime
             await EchoAsync(connection);
         });
         app.MapWsCore("/returns", (_, _) => Task.CompletedTask);
+        app.MapWsCore("/probe", async (connection, _) =>
+        {
+            await EchoAsync(connection);
+            await ProbeEnded.Writer.WriteAsync($"aborted={connection.IsAborted}, state={connection.State}");
+        }, new WsCoreAcceptOptions { Connection = Plain with { KeepAliveInterval = TimeSpan.FromMilliseconds(200), KeepAliveTimeout = TimeSpan.FromSeconds(1) } });
         app.MapWsCore("/throws", (_, _) => throw new InvalidOperationException("The handler failed."));
         app.Map("/ws", async context =>
         {
