@@ -10,7 +10,7 @@ namespace WsCore.Autobahn;
 
 /// <summary>
 /// The WsCore echo program the Autobahn TestSuite (and our conformance runner) grades:
-/// <c>server --port 9001 [--host sockets|kestrel|kestrel-connection]</c> echoes every message, fragment by fragment as
+/// <c>server --port 9001 [--host sockets|kestrel|kestrel-connection|aspnetcore]</c> echoes every message, fragment by fragment as
 /// it arrives (so a message of any size streams through a 64 KiB buffer, rented only while a piece is there); <c>client --url ws://127.0.0.1:9002 --agent
 /// NAME</c> is an Autobahn echo client (getCaseCount, runCase for each case, updateReports). permessage-deflate is
 /// offered (client) and accepted (server) unless <c>--no-compression</c> is given.
@@ -23,7 +23,7 @@ public static class Program
     {
         if (args.Length == 0 || args[0] is "-h" or "--help")
         {
-            Console.WriteLine("usage: server [--port 9001] [--host sockets|kestrel|kestrel-connection] | client [--url ws://127.0.0.1:9002] [--agent WsCore]; add --no-compression to neither offer nor accept permessage-deflate, --memory-report to answer \"gc\" on standard input with the managed heap and RSS (bench/idle-memory.sh)");
+            Console.WriteLine("usage: server [--port 9001] [--host sockets|kestrel|kestrel-connection|aspnetcore [--http2-port N]] | client [--url ws://127.0.0.1:9002] [--agent WsCore]; add --no-compression to neither offer nor accept permessage-deflate, --memory-report to answer \"gc\" on standard input with the managed heap and RSS (bench/idle-memory.sh)");
             return 2;
         }
         string Option(string name, string fallback)
@@ -41,6 +41,7 @@ public static class Program
                 "sockets" => await RunServerAsync(port),
                 "kestrel" => await KestrelHost.RunUpgradeAsync(port),
                 "kestrel-connection" => await KestrelHost.RunConnectionHandlerAsync(port),
+                "aspnetcore" => await AspNetCoreHost.RunAsync(port, int.Parse(Option("http2-port", "0"), CultureInfo.InvariantCulture)),
                 _ => 2,
             },
             "client" => await RunClientAsync(new Uri(Option("url", "ws://127.0.0.1:9002")), Option("agent", "WsCore")),

@@ -26,11 +26,17 @@ public sealed class HandshakeRequest
         _headers = headers;
     }
 
-    /// <summary>The method: always <c>GET</c>.</summary>
+    /// <summary>The method: <c>GET</c>, or <c>CONNECT</c> for an extended CONNECT (<see cref="IsExtendedConnect"/>).</summary>
     public string Method { get; }
 
-    /// <summary>The protocol version, e.g. <c>HTTP/1.1</c>.</summary>
+    /// <summary>The protocol version, e.g. <c>HTTP/1.1</c> (<c>HTTP/2</c> or <c>HTTP/3</c> for an extended CONNECT).</summary>
     public string Protocol { get; }
+
+    /// <summary>
+    /// True for a WebSocket over HTTP/2 or HTTP/3 (an extended CONNECT, RFC 8441, validated by
+    /// <see cref="ServerHandshake.ValidateExtendedConnect"/>): accepted with a 200 rather than a 101, without a key.
+    /// </summary>
+    public bool IsExtendedConnect => string.Equals(Method, "CONNECT", StringComparison.Ordinal);
 
     /// <summary>The request-target exactly as received.</summary>
     public string Target { get; }
@@ -47,7 +53,7 @@ public sealed class HandshakeRequest
     /// <summary>The Origin header, or null if absent (non-browser clients usually send none).</summary>
     public string? Origin { get; }
 
-    /// <summary>The Sec-WebSocket-Key: 24 base64 characters.</summary>
+    /// <summary>The Sec-WebSocket-Key: 24 base64 characters; empty for an extended CONNECT, which has none (RFC 8441 §5).</summary>
     public string Key { get; }
 
     /// <summary>The subprotocols the client offers, in its order of preference; empty if none.</summary>

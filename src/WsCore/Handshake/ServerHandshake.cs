@@ -26,6 +26,29 @@ public static class ServerHandshake
     }
 
     /// <summary>
+    /// Validates a WebSocket request over HTTP/2 (an extended CONNECT, RFC 8441 §4-5) or HTTP/3 (RFC 9220), for hosts
+    /// whose HTTP stack parsed it (Kestrel's <c>IHttpExtendedConnectFeature</c>). The rules of <see cref="Validate"/>
+    /// apply except those of HTTP/1.1's upgrade: the method is <c>CONNECT</c>, the version HTTP/2 or HTTP/3,
+    /// <see cref="UpgradeRequestFields.Upgrade"/> carries the <c>:protocol</c> pseudo-header (which takes the Upgrade
+    /// header's role, §4) and must be <c>websocket</c>, <see cref="UpgradeRequestFields.Host"/> the <c>:authority</c>;
+    /// Connection is not used, and neither is Sec-WebSocket-Key (§5), so the request's <see cref="HandshakeRequest.Key"/>
+    /// is empty and its answer (<see cref="CreateResponse"/>) is a 200 without Sec-WebSocket-Accept. Never throws for any field values.
+    /// </summary>
+    /// <param name="fields">The request's method, version, <c>:path</c>, <c>:protocol</c> and header values.</param>
+    /// <param name="request">The validated request when the result is <see cref="HandshakeRequestError.None"/>, otherwise null.</param>
+    /// <returns><see cref="HandshakeRequestError.None"/>, or why to reject (see <see cref="HandshakeRequestErrors"/> for the status).</returns>
+    public static HandshakeRequestError ValidateExtendedConnect(in UpgradeRequestFields fields, out HandshakeRequest? request)
+    {
+        request = null;
+        if (fields.Method is null || fields.Protocol is null || fields.Target is null) return HandshakeRequestError.InvalidRequestLine;
+        if (!HttpSyntax.IsToken(fields.Method)) return HandshakeRequestError.InvalidRequestLine;
+        if (!string.Equals(fields.Method, "CONNECT", StringComparison.Ordinal)) return HandshakeRequestError.MethodNotAllowed;
+        if (fields.Protocol is not ("HTTP/2" or "HTTP/2.0" or "HTTP/3" or "HTTP/3.0")) return HandshakeRequestError.UnsupportedHttpVersion;
+        if (!fields.Target.StartsWith('/') || !TrySplitTarget(fields.Target, out string path, out string query)) return HandshakeRequestError.InvalidRequestTarget;
+        return ValidateHeaders(in fields, path, query, null, out request, extendedConnect: true);
+    }
+
+    /// <summary>
     /// The answer to a validated request: applies the policy's <paramref name="decision"/> and negotiates
     /// permessage-deflate (RFC 7692 §5: the first offer <paramref name="perMessageDeflate"/>, or the decision's own
     /// <see cref="ServerHandshakeDecision.PerMessageDeflate"/>, can honour; none when the offers are malformed or none
@@ -78,7 +101,9 @@ public static class ServerHandshake
                 extensions = PerMessageDeflateNegotiation.CreateResponse(parameters);
             }
         }
-        return ServerHandshakeResponse.SwitchingProtocols(request.Key, subprotocol, extensions, agreed);
+        return request.IsExtendedConnect
+            ? ServerHandshakeResponse.ExtendedConnectAccepted(subprotocol, extensions, agreed)
+            : ServerHandshakeResponse.SwitchingProtocols(request.Key, subprotocol, extensions, agreed);
     }
 
     private static bool NamesPerMessageDeflate(string extensions)
@@ -146,21 +171,29 @@ public static class ServerHandshake
         return true;
     }
 
-    /// <summary>The header rules of RFC 6455 §4.2.1 (request line already validated).</summary>
+    /// <summary>
+    /// The header rules of RFC 6455 §4.2.1 (request line already validated); for an extended CONNECT (RFC 8441 §5)
+    /// without Connection and Sec-WebSocket-Key, Upgrade holding <c>:protocol</c>.
+    /// </summary>
     internal static HandshakeRequestError ValidateHeaders(in UpgradeRequestFields fields, string path, string query,
-        HttpHeaderStore? headers, out HandshakeRequest? request)
+        HttpHeaderStore? headers, out HandshakeRequest? request, bool extendedConnect = false)
     {
         request = null;
         string? host = fields.Host is null ? null : HttpSyntax.TrimOws(fields.Host).ToString();
         if (string.IsNullOrEmpty(host) || host.AsSpan().ContainsAnyExcept(HttpSyntax.HostChars)) return HandshakeRequestError.InvalidHost;
-        if (fields.Upgrade is null || !HttpSyntax.ListContainsIgnoreCase(fields.Upgrade, "websocket")) return HandshakeRequestError.MissingUpgradeWebSocket;
-        if (fields.Connection is null || !HttpSyntax.ListContainsIgnoreCase(fields.Connection, "Upgrade")) return HandshakeRequestError.MissingConnectionUpgrade;
+        if (fields.Upgrade is null || !(extendedConnect
+                ? HttpSyntax.TrimOws(fields.Upgrade).Equals("websocket", StringComparison.OrdinalIgnoreCase)
+                : HttpSyntax.ListContainsIgnoreCase(fields.Upgrade, "websocket")))
+        {
+            return HandshakeRequestError.MissingUpgradeWebSocket;
+        }
+        if (!extendedConnect && (fields.Connection is null || !HttpSyntax.ListContainsIgnoreCase(fields.Connection, "Upgrade"))) return HandshakeRequestError.MissingConnectionUpgrade;
         if (fields.TransferEncoding is not null) return HandshakeRequestError.RequestBodyNotAllowed;
         if (fields.ContentLength is not null && !HttpSyntax.TrimOws(fields.ContentLength).SequenceEqual("0")) return HandshakeRequestError.RequestBodyNotAllowed;
         ReadOnlySpan<char> version = fields.SecWebSocketVersion is null ? default : HttpSyntax.TrimOws(fields.SecWebSocketVersion);
         if (!version.SequenceEqual("13")) return HandshakeRequestError.UnsupportedWebSocketVersion;
-        string? key = fields.SecWebSocketKey is null ? null : HttpSyntax.TrimOws(fields.SecWebSocketKey).ToString();
-        if (key is null || !WebSocketAccept.IsValidKey(key)) return HandshakeRequestError.InvalidKey;
+        string? key = extendedConnect ? "" : fields.SecWebSocketKey is null ? null : HttpSyntax.TrimOws(fields.SecWebSocketKey).ToString();
+        if (key is null || (!extendedConnect && !WebSocketAccept.IsValidKey(key))) return HandshakeRequestError.InvalidKey;
 
         string? origin = null;
         if (fields.Origin is not null)

@@ -29,18 +29,21 @@ public sealed class ServerHandshakeResponse
     internal static ServerHandshakeResponse SwitchingProtocols(string key, string? subprotocol, string? extensions, PerMessageDeflateParameters? perMessageDeflate)
         => new(101, null, key, subprotocol, extensions, perMessageDeflate);
 
+    internal static ServerHandshakeResponse ExtendedConnectAccepted(string? subprotocol, string? extensions, PerMessageDeflateParameters? perMessageDeflate)
+        => new(200, null, null, subprotocol, extensions, perMessageDeflate);
+
     internal static ServerHandshakeResponse Rejection(int statusCode, string reason) => new(statusCode, reason, null, null, null, null);
 
-    /// <summary>True for a 101 Switching Protocols answer.</summary>
-    public bool IsAccepted => StatusCode == 101;
+    /// <summary>True for a 101 Switching Protocols answer, or the 200 that accepts an extended CONNECT (RFC 8441 §5).</summary>
+    public bool IsAccepted => StatusCode is 101 or 200;
 
-    /// <summary>101, or the rejection's 4xx/5xx status.</summary>
+    /// <summary>101, 200 (an accepted extended CONNECT), or the rejection's 4xx/5xx status.</summary>
     public int StatusCode { get; }
 
     /// <summary>For a rejection, the body text; null for 101.</summary>
     public string? Reason { get; }
 
-    /// <summary>The Sec-WebSocket-Accept value (28 base64 characters) for an accepted request; null for a rejection.</summary>
+    /// <summary>The Sec-WebSocket-Accept value (28 base64 characters) for an accepted request; null for a rejection and an extended CONNECT.</summary>
     public string? Accept
     {
         get
@@ -73,9 +76,11 @@ public sealed class ServerHandshakeResponse
     /// <param name="extraHeaders">More headers to send (e.g. Set-Cookie), in order.</param>
     /// <returns>The number of bytes written.</returns>
     /// <exception cref="ArgumentException">An extra header is not a valid name or value.</exception>
+    /// <exception cref="InvalidOperationException">The answer accepts an extended CONNECT: the host's HTTP/2 or HTTP/3 stack sends it.</exception>
     public int Write(IBufferWriter<byte> output, ReadOnlySpan<KeyValuePair<string, string>> extraHeaders = default)
     {
         ArgumentNullException.ThrowIfNull(output);
+        ThrowIfExtendedConnect();
         return _key is not null
             ? HandshakeResponseWriter.WriteSwitchingProtocols(output, _key, Subprotocol, Extensions, extraHeaders)
             : HandshakeResponseWriter.WriteRejection(output, StatusCode, Reason ?? "", extraHeaders);
@@ -85,10 +90,17 @@ public sealed class ServerHandshakeResponse
     /// <param name="destination">Where the response goes.</param>
     /// <param name="bytesWritten">Length of the response, or 0 if it did not fit.</param>
     /// <returns>False if <paramref name="destination"/> is too short.</returns>
+    /// <exception cref="InvalidOperationException">The answer accepts an extended CONNECT: the host's HTTP/2 or HTTP/3 stack sends it.</exception>
     public bool TryWrite(Span<byte> destination, out int bytesWritten)
     {
+        ThrowIfExtendedConnect();
         return _key is not null
             ? HandshakeResponseWriter.TryWriteSwitchingProtocols(destination, _key, Subprotocol, Extensions, out bytesWritten)
             : HandshakeResponseWriter.TryWriteRejection(destination, StatusCode, Reason ?? "", default, out bytesWritten);
+    }
+
+    private void ThrowIfExtendedConnect()
+    {
+        if (StatusCode == 200) throw new InvalidOperationException("An accepted extended CONNECT (HTTP/2, HTTP/3) is answered by the host's HTTP stack, not as HTTP/1.1 bytes.");
     }
 }

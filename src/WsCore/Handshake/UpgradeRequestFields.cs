@@ -15,13 +15,13 @@ public readonly struct UpgradeRequestFields
     /// <summary>The protocol version as on the request line, e.g. <c>HTTP/1.1</c>.</summary>
     public string? Protocol { get; init; }
 
-    /// <summary>The request-target as on the request line: path and query (<c>/chat?x=1</c>), or an absolute URI.</summary>
+    /// <summary>The request-target as on the request line: path and query (<c>/chat?x=1</c>), or an absolute URI; for an extended CONNECT, the <c>:path</c>.</summary>
     public string? Target { get; init; }
 
     /// <summary>The Host header.</summary>
     public string? Host { get; init; }
 
-    /// <summary>The Upgrade header.</summary>
+    /// <summary>The Upgrade header; for an extended CONNECT (<see cref="ServerHandshake.ValidateExtendedConnect"/>), the <c>:protocol</c> pseudo-header.</summary>
     public string? Upgrade { get; init; }
 
     /// <summary>The Connection header.</summary>
