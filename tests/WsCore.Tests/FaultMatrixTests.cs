@@ -635,7 +635,9 @@ public sealed class FaultMatrixTests(FaultMatrixFixture fixture, ITestOutputHelp
             {
                 Assert.True(i < 100_000, "the Wait policy never blocked the sender");
                 Task<SendStatus> send = SendAsync(0, cancellationToken);
-                if (!send.IsCompleted && await Task.WhenAny(send, Task.Delay(100)) != send) return send;
+                // Blocked: still pending after 100 ms, and again after 400 ms more (on a loaded machine a slow flush can
+                // take 100 ms; one that completes later was not held back by the paused reader).
+                if (!send.IsCompleted && await Task.WhenAny(send, Task.Delay(100)) != send && await Task.WhenAny(send, Task.Delay(400)) != send) return send;
                 Assert.Equal(SendStatus.Done, await send);
             }
         }
