@@ -124,7 +124,7 @@ public static class Program
             if (r.EndOfMessage)
             {
                 // The message (or its last fragment) had no payload left: echo it as an empty final fragment.
-                if (await connection.SendAsync(ReadOnlyMemory<byte>.Empty, r.MessageType, true) != SendStatus.Done) return;
+                if (await connection.SendAsync(ReadOnlyMemory<byte>.Empty, r.MessageKind, true) != SendStatus.Done) return;
                 continue;
             }
             byte[] buffer = ArrayPool<byte>.Shared.Rent(EchoBufferSize);
@@ -133,7 +133,7 @@ public static class Program
                 r = await connection.ReceiveAsync(buffer.AsMemory(0, EchoBufferSize));
                 if (r.Kind != ConnectionReceiveKind.MessageData) return;
                 if (r.Count == 0 && !r.EndOfMessage) continue;
-                if (await connection.SendAsync(buffer.AsMemory(0, r.Count), r.MessageType, r.EndOfMessage) != SendStatus.Done) return;
+                if (await connection.SendAsync(buffer.AsMemory(0, r.Count), r.MessageKind, r.EndOfMessage) != SendStatus.Done) return;
             }
             finally
             {

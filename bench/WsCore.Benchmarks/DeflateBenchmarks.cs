@@ -66,7 +66,7 @@ public class DeflateBenchmarks
         // inflates correctly with any window the receiver already has (context takeover stays on).
         using var client = new WebSocketProtocol(WebSocketRole.Client, null, parameters);
         var one = new ArrayBufferWriter<byte>();
-        client.WriteMessage(one, _text, MessageType.Text, endOfMessage: true);
+        client.WriteMessage(one, _text, MessageKind.Text, endOfMessage: true);
         int copies = Math.Max(1, 64 * 1024 / one.WrittenCount);
         _wire = new byte[one.WrittenCount * copies];
         for (int i = 0; i < copies; i++) one.WrittenSpan.CopyTo(_wire.AsSpan(i * one.WrittenCount));
@@ -88,7 +88,7 @@ public class DeflateBenchmarks
     public int WsCoreCompress()
     {
         _output.ResetWrittenCount();
-        _sender.WriteMessage(_output, _text, MessageType.Text, endOfMessage: true);
+        _sender.WriteMessage(_output, _text, MessageKind.Text, endOfMessage: true);
         return _output.WrittenCount;
     }
 

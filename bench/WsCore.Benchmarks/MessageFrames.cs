@@ -7,10 +7,10 @@ namespace WsCore.Benchmarks;
 /// <summary>Pre-built wire bytes of one message, used by the receive benchmarks of both engines.</summary>
 internal static class MessageFrames
 {
-    public static byte[] Payload(int size, MessageType type)
+    public static byte[] Payload(int size, MessageKind type)
     {
         var payload = new byte[size];
-        if (type == MessageType.Text)
+        if (type == MessageKind.Text)
         {
             for (int i = 0; i < size; i++) payload[i] = (byte)('a' + i % 26);
         }
@@ -47,7 +47,7 @@ internal static class MessageFrames
     }
 
     /// <summary>The frames of one message: masked when a client sends it; split into <paramref name="fragments"/> frames.</summary>
-    public static byte[] Build(byte[] payload, MessageType type, int fragments, bool masked)
+    public static byte[] Build(byte[] payload, MessageKind type, int fragments, bool masked)
     {
         var writer = new ArrayBufferWriter<byte>();
         int fragmentSize = (payload.Length + fragments - 1) / fragments;

@@ -60,7 +60,7 @@ public class MetricsBenchmarks
     [Benchmark]
     public int SendAndReceive()
     {
-        InMemoryPipes.Wait(_client.SendAsync(_message, MessageType.Binary));
+        InMemoryPipes.Wait(_client.SendAsync(_message, MessageKind.Binary));
         ConnectionReceiveResult r = InMemoryPipes.Wait(_server.ReceiveAsync(_destination));
         return r.Count;
     }

@@ -67,8 +67,8 @@ public class PipelineReceiveBenchmarks
     [Params(2, 125, 4096, 65536, 1048576)]
     public int Size { get; set; }
 
-    [Params(MessageType.Text, MessageType.Binary)]
-    public MessageType Type { get; set; }
+    [Params(MessageKind.Text, MessageKind.Binary)]
+    public MessageKind Type { get; set; }
 
     [GlobalSetup]
     public void Setup()
@@ -138,7 +138,7 @@ public class PipelineSendBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _payload = MessageFrames.Payload(Size, MessageType.Binary);
+        _payload = MessageFrames.Payload(Size, MessageKind.Binary);
         var input = new Pipe(InMemoryPipes.Options);
         _output = new Pipe(InMemoryPipes.Options);
         _connection = new WebSocketConnection(new DuplexPipe(input.Reader, _output.Writer), Role);
@@ -154,7 +154,7 @@ public class PipelineSendBenchmarks
     [Benchmark]
     public long WsCore()
     {
-        SendStatus status = InMemoryPipes.Wait(_connection.SendAsync(_payload, MessageType.Binary));
+        SendStatus status = InMemoryPipes.Wait(_connection.SendAsync(_payload, MessageKind.Binary));
         if (status != SendStatus.Done) throw new InvalidOperationException(status.ToString());
         _output.Reader.TryRead(out ReadResult read);
         long length = read.Buffer.Length;

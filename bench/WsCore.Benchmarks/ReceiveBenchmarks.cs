@@ -15,8 +15,8 @@ public class ReceiveBenchmarks : ReceiveBenchmarkBase
     [Params(2, 125, 4096, 65536, 1048576)]
     public int Size { get; set; }
 
-    [Params(MessageType.Text, MessageType.Binary)]
-    public MessageType Type { get; set; }
+    [Params(MessageKind.Text, MessageKind.Binary)]
+    public MessageKind Type { get; set; }
 
     [Params(1, 4)]
     public int Fragments { get; set; }
@@ -37,7 +37,7 @@ public class ReceiveNonAsciiTextBenchmarks : ReceiveBenchmarkBase
     public int Size { get; set; }
 
     [GlobalSetup]
-    public void Setup() => Setup(MessageFrames.NonAsciiText(Size), MessageType.Text, 1);
+    public void Setup() => Setup(MessageFrames.NonAsciiText(Size), MessageKind.Text, 1);
 }
 
 /// <summary>The two receive loops the receive benchmark classes share, over the wire bytes a derived class sets up.</summary>
@@ -50,7 +50,7 @@ public abstract class ReceiveBenchmarkBase
     private WebSocket _managed = null!;
 
     /// <summary>Builds the frames of <paramref name="payload"/> and both engines (server role).</summary>
-    protected void Setup(byte[] payload, MessageType type, int fragments)
+    protected void Setup(byte[] payload, MessageKind type, int fragments)
     {
         byte[] one = MessageFrames.Build(payload, type, fragments, masked: true);
         // Several copies so that the ManagedWebSocket's stream reads look like a busy connection.

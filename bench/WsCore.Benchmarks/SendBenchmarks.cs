@@ -26,7 +26,7 @@ public class SendBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _payload = MessageFrames.Payload(Size, MessageType.Binary);
+        _payload = MessageFrames.Payload(Size, MessageKind.Binary);
         _output = new ArrayBufferWriter<byte>(Size + 64);
         _protocol = new WebSocketProtocol(Role);
         _managed = WebSocket.CreateFromStream(new LoopingStream([0]), new WebSocketCreationOptions { IsServer = Role == WebSocketRole.Server, KeepAliveInterval = TimeSpan.Zero });
@@ -36,7 +36,7 @@ public class SendBenchmarks
     public int WsCore()
     {
         _output.ResetWrittenCount();
-        _protocol.WriteMessage(_output, _payload, MessageType.Binary, endOfMessage: true);
+        _protocol.WriteMessage(_output, _payload, MessageKind.Binary, endOfMessage: true);
         return _output.WrittenCount;
     }
 

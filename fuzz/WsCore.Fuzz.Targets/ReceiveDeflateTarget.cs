@@ -62,7 +62,7 @@ public sealed class ReceiveDeflateTarget : IFuzzTarget
         var peer = new OutputChecker(role);
         var transcript = new List<string>();
         var message = new List<byte>();
-        MessageType? messageType = null;
+        MessageKind? messageType = null;
         bool terminal = false;
         byte[] destination = new byte[maxDestination];
         long delivered = 0;
@@ -105,16 +105,16 @@ public sealed class ReceiveDeflateTarget : IFuzzTarget
                         Oracle.Check(written.Count == 0, "NeedMoreData queued output");
                         break;
                     case ReceiveStatus.MessageData:
-                        Oracle.Check(r.MessageType is MessageType.Text or MessageType.Binary, "message type {0}", r.MessageType);
-                        Oracle.Check(messageType is null || messageType == r.MessageType, "message type changed inside a message");
-                        messageType = r.MessageType;
+                        Oracle.Check(r.MessageKind is MessageKind.Text or MessageKind.Binary, "message type {0}", r.MessageKind);
+                        Oracle.Check(messageType is null || messageType == r.MessageKind, "message type changed inside a message");
+                        messageType = r.MessageKind;
                         message.AddRange(destination.AsSpan(0, r.BytesWritten));
                         Oracle.Check(message.Count <= options.MaxMessageLength, "a message delivered {0} bytes, past MaxMessageLength", message.Count);
                         if (r.EndOfMessage)
                         {
-                            if (r.MessageType == MessageType.Text)
+                            if (r.MessageKind == MessageKind.Text)
                                 Oracle.Check(System.Text.Unicode.Utf8.IsValid(message.ToArray()), "text message is not valid UTF-8");
-                            transcript.Add($"M{(int)r.MessageType}:{Convert.ToHexString(message.ToArray())}");
+                            transcript.Add($"M{(int)r.MessageKind}:{Convert.ToHexString(message.ToArray())}");
                             message.Clear();
                             messageType = null;
                         }
@@ -135,7 +135,7 @@ public sealed class ReceiveDeflateTarget : IFuzzTarget
                         terminal = true;
                         ProtocolViolation v = proto.Violation;
                         Oracle.Check(v != ProtocolViolation.None && Enum.IsDefined(v), "ProtocolError with violation {0}", v);
-                        Oracle.Check(proto.State == WebSocketState.Closed, "state {0} after a protocol error", proto.State);
+                        Oracle.Check(proto.State == CloseHandshakeState.Closed, "state {0} after a protocol error", proto.State);
                         if (!closeSentBefore)
                         {
                             Oracle.Check(written.Count == 1 && written[0].Opcode == WebSocketOpcode.Close, "failure close was not written ({0})", v);

@@ -11,7 +11,7 @@ namespace WsCore.Fuzz;
 /// <param name="Type">The message type for 'M'.</param>
 /// <param name="Data">The message or control payload (empty for 'E').</param>
 /// <param name="Violations">For 'E': the engine's violation as a bit (1 &lt;&lt; value); from the model, every violation the frame commits.</param>
-public readonly record struct ReceiveEvent(char Kind, MessageType Type, byte[] Data, uint Violations)
+public readonly record struct ReceiveEvent(char Kind, MessageKind Type, byte[] Data, uint Violations)
 {
     /// <summary>True when both events are the same (for 'E': the engine's violation is one the model allows).</summary>
     public bool Matches(ReceiveEvent model)
@@ -35,7 +35,7 @@ public static class ReceiveModel
         var events = new List<ReceiveEvent>();
         bool expectMasked = role == WebSocketRole.Server;
         bool inMessage = false;
-        MessageType type = default;
+        MessageKind type = default;
         var message = new List<byte>();
         var textPrefix = new Utf8PrefixCheck();
         int fragments = 0;
@@ -111,14 +111,14 @@ public static class ReceiveModel
                 if (!continuation)
                 {
                     inMessage = true;
-                    type = (MessageType)h.Opcode;
+                    type = (MessageKind)h.Opcode;
                     message.Clear(); textPrefix = default;
                     fragments = 0;
                 }
                 fragments++;
                 message.AddRange(payload);
                 bool end = complete && h.Fin;
-                if (type == MessageType.Text)
+                if (type == MessageKind.Text)
                 {
                     ReadOnlySpan<byte> all = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(message);
                     bool ok = end ? System.Text.Unicode.Utf8.IsValid(all) : textPrefix.IsValidPrefix(all);

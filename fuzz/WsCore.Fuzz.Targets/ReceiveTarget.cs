@@ -79,7 +79,7 @@ public sealed class ReceiveTarget : IFuzzTarget
         var transcript = new List<ReceiveEvent>();
         var message = new List<byte>();
         var textPrefix = new Utf8PrefixCheck();
-        MessageType? messageType = null;
+        MessageKind? messageType = null;
         bool terminal = false;
         byte[] destination = new byte[maxDestination];
         int actionRate = actions & 3; // 0 never, 1 rarely, 2 often, 3 after every call
@@ -122,13 +122,13 @@ public sealed class ReceiveTarget : IFuzzTarget
                         break;
 
                     case ReceiveStatus.MessageData:
-                        Oracle.Check(r.MessageType is MessageType.Text or MessageType.Binary, "message type {0}", r.MessageType);
-                        Oracle.Check(messageType is null || messageType == r.MessageType, "message type changed inside a message");
+                        Oracle.Check(r.MessageKind is MessageKind.Text or MessageKind.Binary, "message type {0}", r.MessageKind);
+                        Oracle.Check(messageType is null || messageType == r.MessageKind, "message type changed inside a message");
                         Oracle.Check(written.Count == 0, "message data queued output");
-                        messageType = r.MessageType;
+                        messageType = r.MessageKind;
                         message.AddRange(destination.AsSpan(0, r.BytesWritten));
                         Oracle.Check(message.Count <= maxMessageBound, "message of {0} bytes exceeds the configured limits", message.Count);
-                        if (r.MessageType == MessageType.Text)
+                        if (r.MessageKind == MessageKind.Text)
                         {
                             ReadOnlySpan<byte> text = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(message);
                             if (r.EndOfMessage)
@@ -138,7 +138,7 @@ public sealed class ReceiveTarget : IFuzzTarget
                         }
                         if (r.EndOfMessage)
                         {
-                            transcript.Add(new ReceiveEvent('M', r.MessageType, message.ToArray(), 0));
+                            transcript.Add(new ReceiveEvent('M', r.MessageKind, message.ToArray(), 0));
                             message.Clear(); textPrefix = default;
                             messageType = null;
                         }
@@ -182,9 +182,9 @@ public sealed class ReceiveTarget : IFuzzTarget
                             Oracle.Equal(payload.Slice(2), reason, "close reason");
                         }
                         if (closeSentBefore || options.AutoCloseReply)
-                            Oracle.Check(proto.State == WebSocketState.Closed, "state {0} after the closing handshake", proto.State);
+                            Oracle.Check(proto.State == CloseHandshakeState.Closed, "state {0} after the closing handshake", proto.State);
                         else
-                            Oracle.Check(proto.State == WebSocketState.CloseReceived, "state {0} after the peer's close", proto.State);
+                            Oracle.Check(proto.State == CloseHandshakeState.CloseReceived, "state {0} after the peer's close", proto.State);
                         if (!closeSentBefore && options.AutoCloseReply)
                         {
                             Oracle.Check(written.Count == 1 && written[0].Opcode == WebSocketOpcode.Close, "close reply was not written");
@@ -207,7 +207,7 @@ public sealed class ReceiveTarget : IFuzzTarget
                         Oracle.Check(r.BytesConsumed == remaining, "ProtocolError left input unconsumed");
                         ProtocolViolation v = proto.Violation;
                         Oracle.Check(v != ProtocolViolation.None && Enum.IsDefined(v), "ProtocolError with violation {0}", v);
-                        Oracle.Check(proto.State == WebSocketState.Closed, "state {0} after a protocol error", proto.State);
+                        Oracle.Check(proto.State == CloseHandshakeState.Closed, "state {0} after a protocol error", proto.State);
                         Oracle.Check(ProtocolViolations.GetDescription(v).Length is > 0 and <= ClosePayload.MaxReasonLength, "description of {0}", v);
                         if (!closeSentBefore)
                         {
@@ -239,7 +239,7 @@ public sealed class ReceiveTarget : IFuzzTarget
         while (position < stream.Length);
 
         Oracle.Check(!proto.HasPendingOutput, "output still pending after a drain");
-        if (proto.State == WebSocketState.Closed) Oracle.Check(proto.CanCloseTransport, "closed but the transport may not be closed");
+        if (proto.State == CloseHandshakeState.Closed) Oracle.Check(proto.CanCloseTransport, "closed but the transport may not be closed");
         return transcript;
     }
 
@@ -251,21 +251,21 @@ public sealed class ReceiveTarget : IFuzzTarget
         Oracle.Check(!proto.HasPendingOutput, "pending output left after WritePendingOutput");
         List<WrittenFrame> frames = peer.TakeNewFrames();
         if (frames.Count > 0 && frames[^1].Opcode == WebSocketOpcode.Close)
-            Oracle.Check(proto.IsCloseSent && proto.State is WebSocketState.CloseSent or WebSocketState.Closed, "a close was written but the state is {0}", proto.State);
+            Oracle.Check(proto.IsCloseSent && proto.State is CloseHandshakeState.CloseSent or CloseHandshakeState.Closed, "a close was written but the state is {0}", proto.State);
         return frames;
     }
 
     private struct AppState
     {
         public bool InMessage;
-        public MessageType Type;
+        public MessageKind Type;
     }
 
     /// <summary>The application writes something: a data fragment, a ping, a pong or a close (valid or not).</summary>
     private static void ApplicationAction(WebSocketProtocol proto, OutputChecker peer, ref SplitSchedule s, ref AppState app)
     {
         bool closeSent = proto.IsCloseSent;
-        WebSocketState before = proto.State;
+        CloseHandshakeState before = proto.State;
         int kind = s.Next(4);
         SendStatus status;
         SendStatus expected;
@@ -276,10 +276,10 @@ public sealed class ReceiveTarget : IFuzzTarget
             case 1:
             {
                 payload = Bytes(ref s, s.Next(300) - 1);
-                MessageType type = s.Next(2) == 1 ? MessageType.Text : MessageType.Binary;
+                MessageKind type = s.Next(2) == 1 ? MessageKind.Text : MessageKind.Binary;
                 bool end = s.Next(2) == 1;
                 status = proto.WriteMessage(peer.Writer, payload, type, end);
-                expected = closeSent ? SendStatus.Closed : app.InMessage && app.Type != type ? SendStatus.MessageTypeMismatch : SendStatus.Done;
+                expected = closeSent ? SendStatus.Closed : app.InMessage && app.Type != type ? SendStatus.MessageKindMismatch : SendStatus.Done;
                 expectedOpcode = app.InMessage ? WebSocketOpcode.Continuation : (WebSocketOpcode)type;
                 if (status == SendStatus.Done && expected == SendStatus.Done)
                 {
@@ -322,7 +322,7 @@ public sealed class ReceiveTarget : IFuzzTarget
                 if (status == SendStatus.Done)
                 {
                     Oracle.Check(proto.IsCloseSent, "IsCloseSent false after WriteClose");
-                    WebSocketState want = proto.IsCloseReceived ? WebSocketState.Closed : WebSocketState.CloseSent;
+                    CloseHandshakeState want = proto.IsCloseReceived ? CloseHandshakeState.Closed : CloseHandshakeState.CloseSent;
                     Oracle.Check(proto.State == want, "state {0} after WriteClose", proto.State);
                 }
                 break;

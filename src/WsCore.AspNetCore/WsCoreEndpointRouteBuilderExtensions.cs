@@ -60,11 +60,11 @@ public static class WsCoreEndpointRouteBuilderExtensions
     {
         try
         {
-            if (!connection.IsAborted && connection.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            if (!connection.IsAborted && connection.State is CloseHandshakeState.Open or CloseHandshakeState.CloseReceived)
             {
                 await connection.CloseAsync(failed ? CloseCodes.InternalError : CloseCodes.NormalClosure).ConfigureAwait(false);
             }
-            else if (!connection.IsAborted && connection.State == WebSocketState.CloseSent)
+            else if (!connection.IsAborted && connection.State == CloseHandshakeState.CloseSent)
             {
                 // The handler sent its close and returned: wait for the peer's (the engine's close timer bounds it).
                 byte[] scratch = new byte[256];

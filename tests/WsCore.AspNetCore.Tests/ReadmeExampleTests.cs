@@ -37,8 +37,8 @@ public class ReadmeExampleTests
                 {
                     ConnectionReceiveResult r = await connection.ReceiveAsync(buffer);
                     if (r.Kind != ConnectionReceiveKind.MessageData) break; // closed (the engine answered), failed or aborted
-                    // r.Count bytes of an r.MessageType message, r.EndOfMessage on its last piece: echo them.
-                    if (await connection.SendAsync(buffer.AsMemory(0, r.Count), r.MessageType, r.EndOfMessage) != SendStatus.Done) break;
+                    // r.Count bytes of an r.MessageKind message, r.EndOfMessage on its last piece: echo them.
+                    if (await connection.SendAsync(buffer.AsMemory(0, r.Count), r.MessageKind, r.EndOfMessage) != SendStatus.Done) break;
                 }
             }
             finally

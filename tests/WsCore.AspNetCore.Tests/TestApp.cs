@@ -61,7 +61,7 @@ public sealed class TestApp : IAsyncLifetime
         app.MapWsCore("/origin", (connection, _) => EchoAsync(connection), new WsCoreAcceptOptions { AllowedOrigins = ["https://good.example"] });
         app.MapWsCore("/room/{name}", async (connection, context) =>
         {
-            await connection.SendAsync(Encoding.UTF8.GetBytes((string)context.Request.RouteValues["name"]!), MessageType.Text);
+            await connection.SendAsync(Encoding.UTF8.GetBytes((string)context.Request.RouteValues["name"]!), MessageKind.Text);
             await EchoAsync(connection);
         });
         app.MapWsCore("/returns", (_, _) => Task.CompletedTask);
@@ -96,7 +96,7 @@ public sealed class TestApp : IAsyncLifetime
     {
         WsCoreAcceptResult accepted = context.Features.Get<WsCoreAcceptResult>()!;
         string info = $"{context.Request.Protocol}|{accepted.IsExtendedConnect}|{connection.IsCompressionEnabled}|{accepted.Subprotocol}|{accepted.StatusCode}|{accepted.PerMessageDeflate is not null}";
-        await connection.SendAsync(Encoding.UTF8.GetBytes(info), MessageType.Text);
+        await connection.SendAsync(Encoding.UTF8.GetBytes(info), MessageKind.Text);
         await EchoAsync(connection);
     }
 
@@ -108,7 +108,7 @@ public sealed class TestApp : IAsyncLifetime
         {
             ConnectionReceiveResult r = await connection.ReceiveAsync(buffer);
             if (r.Kind != ConnectionReceiveKind.MessageData) return;
-            if (await connection.SendAsync(buffer.AsMemory(0, r.Count), r.MessageType, r.EndOfMessage) != SendStatus.Done) return;
+            if (await connection.SendAsync(buffer.AsMemory(0, r.Count), r.MessageKind, r.EndOfMessage) != SendStatus.Done) return;
         }
     }
 

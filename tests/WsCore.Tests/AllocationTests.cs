@@ -73,11 +73,11 @@ public class AllocationTests
 
     private static void SendAll(WebSocketProtocol p, ArrayBufferWriter<byte> output, byte[] text, byte[] binary)
     {
-        p.WriteMessage(output, text, MessageType.Text, true);
-        p.WriteMessage(output, binary, MessageType.Binary, true);
-        p.WriteMessage(output, text.AsSpan(0, 10), MessageType.Text, false);
+        p.WriteMessage(output, text, MessageKind.Text, true);
+        p.WriteMessage(output, binary, MessageKind.Binary, true);
+        p.WriteMessage(output, text.AsSpan(0, 10), MessageKind.Text, false);
         p.WritePing(output, text.AsSpan(0, 4));
-        p.WriteMessage(output, text.AsSpan(10), MessageType.Text, true);
+        p.WriteMessage(output, text.AsSpan(10), MessageKind.Text, true);
         p.WritePong(output, default);
         output.ResetWrittenCount();
     }
@@ -99,7 +99,7 @@ public class AllocationTests
         });
 
         Assert.Equal(0, allocated);
-        Assert.Equal(WebSocketState.Open, p.State);
+        Assert.Equal(CloseHandshakeState.Open, p.State);
     }
 
     [Fact]
@@ -120,7 +120,7 @@ public class AllocationTests
                 {
                     ReceiveStatus s = p.Receive(input.AsSpan(position), destination, out ReceiveResult r);
                     position += r.BytesConsumed;
-                    if (s == ReceiveStatus.MessageData) p.WriteMessage(output, destination.AsSpan(0, r.BytesWritten), r.MessageType, r.EndOfMessage);
+                    if (s == ReceiveStatus.MessageData) p.WriteMessage(output, destination.AsSpan(0, r.BytesWritten), r.MessageKind, r.EndOfMessage);
                     else if (s == ReceiveStatus.Ping) p.WritePendingOutput(output);
                     bytes += output.WrittenCount;
                     output.ResetWrittenCount();

@@ -34,7 +34,7 @@ public partial class AutobahnRegressionTests
                         Assert.True(chop.IsEmpty);
                         return;
                     case ReceiveStatus.MessageData:
-                        SendStatus sent = Protocol.WriteMessage(Output, _destination.AsSpan(0, r.BytesWritten), r.MessageType, r.EndOfMessage);
+                        SendStatus sent = Protocol.WriteMessage(Output, _destination.AsSpan(0, r.BytesWritten), r.MessageKind, r.EndOfMessage);
                         Assert.Equal(SendStatus.Done, sent);
                         break;
                     case ReceiveStatus.ProtocolError:
@@ -118,7 +118,7 @@ public partial class AutobahnRegressionTests
         string end = expectation[^1];
         Assert.Equal(expectation.GetRange(0, expectation.Count - 1), received);
         Assert.True(closed, "no close frame was sent");
-        Assert.Equal(WebSocketState.Closed, server.Protocol.State);
+        Assert.Equal(CloseHandshakeState.Closed, server.Protocol.State);
         Assert.True(server.Protocol.CanCloseTransport);
 
         string mode = end[..end.IndexOf(':')];

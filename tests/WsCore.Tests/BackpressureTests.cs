@@ -58,7 +58,7 @@ public class BackpressureTests
         ValueTask<SendStatus> send;
         while (true)
         {
-            send = server.SendAsync(message, MessageType.Binary);
+            send = server.SendAsync(message, MessageKind.Binary);
             if (!send.IsCompleted) break;
             Assert.Equal(SendStatus.Done, await send);
             Assert.True(++sent < 10_000, "the sender was never stopped");
@@ -80,7 +80,7 @@ public class BackpressureTests
         var (server, toPeer) = Create(BackpressurePolicy.Wait);
         byte[] message = new byte[MessageSize];
         ValueTask<SendStatus> send;
-        do send = server.SendAsync(message, MessageType.Binary); while (send.IsCompleted);
+        do send = server.SendAsync(message, MessageKind.Binary); while (send.IsCompleted);
         ReadResult r = await toPeer.Reader.ReadAsync();
         toPeer.Reader.AdvanceTo(r.Buffer.End);
         Assert.Equal(SendStatus.Done, await send.AsTask().WaitAsync(Wait));
@@ -94,7 +94,7 @@ public class BackpressureTests
         int done = 0, full = 0;
         for (int i = 0; i < 1000; i++)
         {
-            ValueTask<SendStatus> send = server.SendAsync(message, MessageType.Binary);
+            ValueTask<SendStatus> send = server.SendAsync(message, MessageKind.Binary);
             Assert.True(send.IsCompleted, "a FailSend send must never wait");
             SendStatus status = await send;
             if (status == SendStatus.Done) done++;
@@ -103,7 +103,7 @@ public class BackpressureTests
         Assert.True(full > 900, $"full={full}");
         // What was accepted: up to the transport's threshold, then at most the limit.
         Assert.InRange((long)done * FrameSize, PauseThreshold, PauseThreshold + FrameSize + Limit);
-        Assert.Equal(WebSocketState.Open, server.State);
+        Assert.Equal(CloseHandshakeState.Open, server.State);
         Assert.True(server.IsBackpressured);
 
         // The peer reads everything: the buffered frames go out and sends succeed again.
@@ -116,7 +116,7 @@ public class BackpressureTests
         }
         Assert.Equal((long)done * FrameSize, read);
         Assert.True(SpinWait.SpinUntil(() => !server.IsBackpressured, Wait));
-        Assert.Equal(SendStatus.Done, await server.SendAsync(message, MessageType.Binary));
+        Assert.Equal(SendStatus.Done, await server.SendAsync(message, MessageKind.Binary));
 
         server.Abort();
         var (rest, _) = await DrainAsync(toPeer);
@@ -135,15 +135,15 @@ public class BackpressureTests
         SendStatus last;
         while (true)
         {
-            ValueTask<SendStatus> send = server.SendAsync(message, MessageType.Binary);
+            ValueTask<SendStatus> send = server.SendAsync(message, MessageKind.Binary);
             Assert.True(send.IsCompleted);
             last = await send;
             if (last != SendStatus.Done) break;
             done++;
         }
         Assert.Equal(SendStatus.BufferFull, last);
-        Assert.Equal(WebSocketState.CloseSent, server.State);
-        Assert.Equal(SendStatus.Closed, await server.SendAsync(message, MessageType.Binary));
+        Assert.Equal(CloseHandshakeState.CloseSent, server.State);
+        Assert.Equal(SendStatus.Closed, await server.SendAsync(message, MessageKind.Binary));
         Assert.InRange((long)done * FrameSize, PauseThreshold, PauseThreshold + FrameSize + Limit);
 
         // The peer reads again (it never answers the close): every accepted frame arrives, then the close frame.
@@ -173,9 +173,9 @@ public class BackpressureTests
         var (server, toPeer) = Create(policy, time);
         byte[] message = new byte[MessageSize];
         int done = 0;
-        while (await server.SendAsync(message, MessageType.Binary) == SendStatus.Done) done++;
+        while (await server.SendAsync(message, MessageKind.Binary) == SendStatus.Done) done++;
         if (policy == BackpressurePolicy.FailSend) Assert.Equal(SendStatus.Done, await server.CloseOutputAsync(CloseCodes.GoingAway));
-        Assert.Equal(WebSocketState.CloseSent, server.State);
+        Assert.Equal(CloseHandshakeState.CloseSent, server.State);
 
         time.Advance(TimeSpan.FromSeconds(5));
         Assert.Equal(KeepAliveAction.CloseTimedOut, server.TimedOut);

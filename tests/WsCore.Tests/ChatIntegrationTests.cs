@@ -136,12 +136,12 @@ public sealed class ChatIntegrationTests(ITestOutputHelper output)
                 foreach (ChatClient c in clients)
                 {
                     Assert.Null(c.Failure);
-                    Assert.Equal(WebSocketState.Open, c.Connection.State);
+                    Assert.Equal(CloseHandshakeState.Open, c.Connection.State);
                     for (int s = 0; s < HealthyClients; s++) Assert.Equal(MessagesPerClient, c.ReceivedFrom(s));
                 }
                 WebSocketConnection pausedOnServer = room.ServerSide(PausedId);
-                if (policy == BackpressurePolicy.FailSend) Assert.Equal(WebSocketState.Open, pausedOnServer.State);
-                else Assert.Equal(WebSocketState.CloseSent, pausedOnServer.State);
+                if (policy == BackpressurePolicy.FailSend) Assert.Equal(CloseHandshakeState.Open, pausedOnServer.State);
+                else Assert.Equal(CloseHandshakeState.CloseSent, pausedOnServer.State);
 
                 // The paused client reads again: the backlog arrives whole and in per-sender order, then (closing
                 // policies, and Wait's drop) the close frame with its code.
@@ -285,7 +285,7 @@ public sealed class ChatIntegrationTests(ITestOutputHelper output)
                     using var timeout = new CancellationTokenSource(WaitSendTimeout);
                     try
                     {
-                        SendStatus status = await member.SendAsync(message, MessageType.Binary, true, timeout.Token);
+                        SendStatus status = await member.SendAsync(message, MessageKind.Binary, true, timeout.Token);
                         if (status != SendStatus.Done) Drop(id, member, status.ToString());
                     }
                     catch (OperationCanceledException)
@@ -295,7 +295,7 @@ public sealed class ChatIntegrationTests(ITestOutputHelper output)
                 }
                 else
                 {
-                    SendStatus status = await member.SendAsync(message, MessageType.Binary);
+                    SendStatus status = await member.SendAsync(message, MessageKind.Binary);
                     if (status != SendStatus.Done) Drop(id, member, status.ToString());
                 }
             }
@@ -499,7 +499,7 @@ public sealed class ChatIntegrationTests(ITestOutputHelper output)
             for (int seq = 0; seq < count; seq++)
             {
                 Fill(message, _id, seq);
-                Assert.Equal(SendStatus.Done, await Connection.SendAsync(message, MessageType.Binary).AsTask().WaitAsync(Bound));
+                Assert.Equal(SendStatus.Done, await Connection.SendAsync(message, MessageKind.Binary).AsTask().WaitAsync(Bound));
                 Assert.True(await _echo.WaitAsync(Bound, _abandon), $"client {_id}: no echo of message {seq}");
             }
         }

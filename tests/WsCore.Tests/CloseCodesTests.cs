@@ -58,7 +58,7 @@ public class CloseCodesTests
                 Assert.Equal(ProtocolViolation.InvalidCloseCode, p.Violation);
                 Assert.Equal(CloseCodes.ProtocolError, reply.CloseCode);
             }
-            Assert.Equal(WebSocketState.Closed, p.State);
+            Assert.Equal(CloseHandshakeState.Closed, p.State);
             Assert.True(p.CanCloseTransport);
         }
     }
@@ -91,13 +91,13 @@ public class CloseCodesTests
             {
                 Assert.Equal(SendStatus.Done, s);
                 Assert.Equal(code, Assert.Single(Wire.ParseFrames(output.WrittenSpan)).CloseCode);
-                Assert.Equal(WebSocketState.CloseSent, p.State);
+                Assert.Equal(CloseHandshakeState.CloseSent, p.State);
             }
             else
             {
                 Assert.Equal(SendStatus.InvalidCloseCode, s);
                 Assert.Equal(0, output.WrittenCount);
-                Assert.Equal(WebSocketState.Open, p.State);
+                Assert.Equal(CloseHandshakeState.Open, p.State);
                 Assert.False(p.IsCloseSent);
             }
         }

@@ -14,7 +14,7 @@ public class ClosingHandshakeTests
     public void Section_5_5_1_PeerClose_IsAnsweredOnce_EchoingItsCode(WebSocketRole role)
     {
         var h = new Harness(role);
-        Assert.Equal(WebSocketState.Open, h.Protocol.State);
+        Assert.Equal(CloseHandshakeState.Open, h.Protocol.State);
         h.Feed(Wire.To(role, 8, Wire.ClosePayload(4001, "bye")));
         Event close = Assert.Single(h.Events);
         Assert.Equal(ReceiveStatus.Close, close.Kind);
@@ -23,7 +23,7 @@ public class ClosingHandshakeTests
         Assert.Equal(4001, h.Protocol.PeerCloseCode);
         Assert.True(h.Protocol.IsCloseReceived);
         Assert.True(h.Protocol.IsCloseSent);
-        Assert.Equal(WebSocketState.Closed, h.Protocol.State);
+        Assert.Equal(CloseHandshakeState.Closed, h.Protocol.State);
         Assert.False(h.Protocol.CanCloseTransport); // the reply is still queued
         ParsedFrame reply = h.DrainClose();
         Assert.Equal(4001, reply.CloseCode);
@@ -50,7 +50,7 @@ public class ClosingHandshakeTests
     {
         var h = new Harness(WebSocketRole.Server, new WebSocketProtocolOptions { AutoCloseReply = false });
         h.Feed(Wire.Client(8, Wire.ClosePayload(1001, "away")));
-        Assert.Equal(WebSocketState.CloseReceived, h.Protocol.State);
+        Assert.Equal(CloseHandshakeState.CloseReceived, h.Protocol.State);
         Assert.False(h.Protocol.HasPendingOutput);
         Assert.False(h.Protocol.IsCloseSent);
         Assert.False(h.Protocol.CanCloseTransport);
@@ -59,7 +59,7 @@ public class ClosingHandshakeTests
         h.Feed(Wire.Client(1, Wire.Utf8("ignored")), Wire.Client(9, default));
         Assert.Single(h.Events);
         Assert.Equal(SendStatus.Done, h.Protocol.WriteClose(h.Output, 1000, Wire.Utf8("ok")));
-        Assert.Equal(WebSocketState.Closed, h.Protocol.State);
+        Assert.Equal(CloseHandshakeState.Closed, h.Protocol.State);
         Assert.True(h.Protocol.CanCloseTransport);
         ParsedFrame reply = h.DrainClose();
         Assert.Equal(1000, reply.CloseCode);
@@ -74,7 +74,7 @@ public class ClosingHandshakeTests
     {
         var h = new Harness(role);
         Assert.Equal(SendStatus.Done, h.Protocol.WriteClose(h.Output, 1000, Wire.Utf8("done")));
-        Assert.Equal(WebSocketState.CloseSent, h.Protocol.State);
+        Assert.Equal(CloseHandshakeState.CloseSent, h.Protocol.State);
         ParsedFrame close = Assert.Single(h.Drain());
         Assert.Equal((WebSocketOpcode.Close, (ushort)1000), (close.Opcode, close.CloseCode));
         Assert.Equal(Wire.Utf8("done"), close.Payload[2..]);
@@ -84,7 +84,7 @@ public class ClosingHandshakeTests
         Assert.Equal(new byte[] { 1, 2 }, Assert.Single(h.Events).Data);
         h.Feed(Wire.To(role, 8, Wire.ClosePayload(1000)));
         Assert.Equal(ReceiveStatus.Close, h.Events[^1].Kind);
-        Assert.Equal(WebSocketState.Closed, h.Protocol.State);
+        Assert.Equal(CloseHandshakeState.Closed, h.Protocol.State);
         Assert.Empty(h.Drain()); // not answered a second time
         Assert.True(h.Protocol.CanCloseTransport);
     }
@@ -93,10 +93,10 @@ public class ClosingHandshakeTests
     public void Section_5_5_1_NothingIsSentAfterClose()
     {
         var h = new Harness(WebSocketRole.Client);
-        Assert.Equal(SendStatus.Done, h.Protocol.WriteMessage(h.Output, Wire.Utf8("start"), MessageType.Text, false));
+        Assert.Equal(SendStatus.Done, h.Protocol.WriteMessage(h.Output, Wire.Utf8("start"), MessageKind.Text, false));
         Assert.Equal(SendStatus.Done, h.Protocol.WriteClose(h.Output, 1001, default));
         int written = h.Output.WrittenCount;
-        Assert.Equal(SendStatus.Closed, h.Protocol.WriteMessage(h.Output, Wire.Utf8("more"), MessageType.Text, true));
+        Assert.Equal(SendStatus.Closed, h.Protocol.WriteMessage(h.Output, Wire.Utf8("more"), MessageKind.Text, true));
         Assert.Equal(SendStatus.Closed, h.Protocol.WritePing(h.Output, default));
         Assert.Equal(SendStatus.Closed, h.Protocol.WritePong(h.Output, default));
         Assert.Equal(SendStatus.Closed, h.Protocol.WriteClose(h.Output, 1000, default));
@@ -105,7 +105,7 @@ public class ClosingHandshakeTests
         // A protocol error after our close fails the connection without a second close frame.
         h.Feed(Wire.Server(3, default));
         Assert.Equal(ProtocolViolation.ReservedOpcode, h.Error!.Violation);
-        Assert.Equal(WebSocketState.Closed, h.Protocol.State);
+        Assert.Equal(CloseHandshakeState.Closed, h.Protocol.State);
         Assert.Equal(written, h.Output.WrittenCount);
         Assert.False(h.Protocol.HasPendingOutput);
         Assert.True(h.Protocol.CanCloseTransport);
@@ -160,7 +160,7 @@ public class ClosingHandshakeTests
         var output = new ArrayBufferWriter<byte>();
         Assert.Equal(SendStatus.InvalidCloseCode, p.WriteClose(output, (ushort)code, default));
         Assert.Equal(0, output.WrittenCount);
-        Assert.Equal(WebSocketState.Open, p.State);
+        Assert.Equal(CloseHandshakeState.Open, p.State);
         Assert.False(p.IsCloseSent);
     }
 
@@ -172,7 +172,7 @@ public class ClosingHandshakeTests
         Assert.Equal(SendStatus.PayloadTooLong, p.WriteClose(output, 1000, new byte[124]));
         Assert.Equal(SendStatus.InvalidUtf8, p.WriteClose(output, 1000, new byte[] { 0xC3, 0x28 }));
         Assert.Equal(0, output.WrittenCount);
-        Assert.Equal(WebSocketState.Open, p.State);
+        Assert.Equal(CloseHandshakeState.Open, p.State);
         Assert.Equal(SendStatus.Done, p.WriteClose(output, 1000, new byte[123]));
         Assert.Equal(123, Assert.Single(Wire.ParseFrames(output.WrittenSpan)).Payload.Length - 2);
     }
@@ -189,7 +189,7 @@ public class ClosingHandshakeTests
     public void Section_7_ProtocolError_ClosesAtOnce_AndTheTransportMayCloseAfterTheFrameIsWritten()
     {
         var h = new Harness(WebSocketRole.Server).Feed(Wire.Client(1, new byte[] { 0xFF }));
-        Assert.Equal(WebSocketState.Closed, h.Protocol.State);
+        Assert.Equal(CloseHandshakeState.Closed, h.Protocol.State);
         Assert.True(h.Protocol.IsCloseSent);
         Assert.False(h.Protocol.IsCloseReceived);
         Assert.False(h.Protocol.CanCloseTransport);
@@ -202,11 +202,11 @@ public class ClosingHandshakeTests
     {
         var p = new WebSocketProtocol(WebSocketRole.Server);
         var output = new ArrayBufferWriter<byte>();
-        Assert.Equal(SendStatus.Done, p.WriteMessage(output, Wire.Utf8("a"), MessageType.Text, false));
-        Assert.Equal(SendStatus.MessageTypeMismatch, p.WriteMessage(output, Wire.Utf8("b"), MessageType.Binary, false));
+        Assert.Equal(SendStatus.Done, p.WriteMessage(output, Wire.Utf8("a"), MessageKind.Text, false));
+        Assert.Equal(SendStatus.MessageKindMismatch, p.WriteMessage(output, Wire.Utf8("b"), MessageKind.Binary, false));
         Assert.Equal(SendStatus.Done, p.WritePing(output, default)); // control frames may interleave
-        Assert.Equal(SendStatus.Done, p.WriteMessage(output, Wire.Utf8("b"), MessageType.Text, true));
-        Assert.Equal(SendStatus.Done, p.WriteMessage(output, new byte[] { 1 }, MessageType.Binary, true));
+        Assert.Equal(SendStatus.Done, p.WriteMessage(output, Wire.Utf8("b"), MessageKind.Text, true));
+        Assert.Equal(SendStatus.Done, p.WriteMessage(output, new byte[] { 1 }, MessageKind.Binary, true));
         List<ParsedFrame> frames = Wire.ParseFrames(output.WrittenSpan);
         Assert.Equal(new[] { (WebSocketOpcode.Text, false), (WebSocketOpcode.Ping, true), (WebSocketOpcode.Continuation, true), (WebSocketOpcode.Binary, true) },
             frames.ConvertAll(f => (f.Opcode, f.Fin)));

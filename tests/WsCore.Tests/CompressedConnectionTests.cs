@@ -16,7 +16,7 @@ public class CompressedConnectionTests
         var client = new WebSocketConnection(new DuplexPipe(toClient.Reader, toServer.Writer), WebSocketRole.Client, o, p);
         byte[] message = new byte[100_000];
         for (int i = 0; i < message.Length; i++) message[i] = (byte)('a' + i % 26);
-        await client.SendAsync(message, MessageType.Text);
+        await client.SendAsync(message, MessageKind.Text);
         var got = new MemoryStream(); byte[] buf = new byte[8192];
         while (true)
         {

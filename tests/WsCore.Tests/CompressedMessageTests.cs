@@ -16,8 +16,8 @@ public class CompressedMessageTests
     private static readonly PerMessageDeflateParameters Default = PerMessageDeflateParameters.Default;
 
     /// <summary>Sends messages from <paramref name="sender"/> and returns what <paramref name="receiver"/> delivers.</summary>
-    private static List<(MessageType Type, byte[] Data)> Transfer(WebSocketProtocol sender, WebSocketProtocol receiver,
-        IEnumerable<(MessageType Type, byte[] Data, int Fragments)> messages, int destinationSize, int chunk)
+    private static List<(MessageKind Type, byte[] Data)> Transfer(WebSocketProtocol sender, WebSocketProtocol receiver,
+        IEnumerable<(MessageKind Type, byte[] Data, int Fragments)> messages, int destinationSize, int chunk)
     {
         var wire = new ArrayBufferWriter<byte>();
         foreach (var (type, data, fragments) in messages)
@@ -31,7 +31,7 @@ public class CompressedMessageTests
                 offset += n;
             }
         }
-        var received = new List<(MessageType, byte[])>();
+        var received = new List<(MessageKind, byte[])>();
         var current = new List<byte>();
         byte[] destination = new byte[destinationSize];
         ReadOnlySpan<byte> all = wire.WrittenSpan;
@@ -49,7 +49,7 @@ public class CompressedMessageTests
                 current.AddRange(destination.AsSpan(0, r.BytesWritten).ToArray());
                 if (r.EndOfMessage)
                 {
-                    received.Add((r.MessageType, current.ToArray()));
+                    received.Add((r.MessageKind, current.ToArray()));
                     current.Clear();
                 }
             }
@@ -73,10 +73,10 @@ public class CompressedMessageTests
         for (int i = 0; i < size; i++) text[i] = (byte)('a' + (i * 7 % 26));
         byte[] binary = new byte[size];
         new Random(size).NextBytes(binary);
-        var got = Transfer(sender, receiver, [(MessageType.Text, text, 1), (MessageType.Binary, binary, 3), (MessageType.Text, text, 1)], 4096, 1000);
+        var got = Transfer(sender, receiver, [(MessageKind.Text, text, 1), (MessageKind.Binary, binary, 3), (MessageKind.Text, text, 1)], 4096, 1000);
         Assert.Equal(3, got.Count);
         Assert.Equal(text, got[0].Data);
-        Assert.Equal(MessageType.Binary, got[1].Type);
+        Assert.Equal(MessageKind.Binary, got[1].Type);
         Assert.Equal(binary, got[1].Data);
         Assert.Equal(text, got[2].Data);
     }
@@ -88,7 +88,7 @@ public class CompressedMessageTests
         var wire = new ArrayBufferWriter<byte>();
         byte[] data = new byte[300_000];
         new Random(1).NextBytes(data); // incompressible: several 64 KiB frames
-        client.WriteMessage(wire, data, MessageType.Binary, endOfMessage: true);
+        client.WriteMessage(wire, data, MessageKind.Binary, endOfMessage: true);
         ReadOnlySpan<byte> rest = wire.WrittenSpan;
         int frames = 0;
         while (!rest.IsEmpty)
@@ -110,7 +110,7 @@ public class CompressedMessageTests
         var parameters = new PerMessageDeflateParameters(15, noContextTakeover, 15, noContextTakeover);
         using var sender = new WebSocketProtocol(WebSocketRole.Client, null, parameters);
         using var receiver = new WebSocketProtocol(WebSocketRole.Server, null, parameters);
-        var messages = payloads.Select((p, i) => (MessageType.Binary, p ?? [], 1 + i % 3)).ToList();
+        var messages = payloads.Select((p, i) => (MessageKind.Binary, p ?? [], 1 + i % 3)).ToList();
         var got = Transfer(sender, receiver, messages, 1 + destination.Get % 300, 1 + chunk.Get % 97);
         return (got.Count == messages.Count && got.Zip(messages).All(x => x.First.Data.AsSpan().SequenceEqual(x.Second.Item2))).ToProperty();
     }
@@ -208,7 +208,7 @@ public class CompressedMessageTests
         void RoundTrip()
         {
             wire.ResetWrittenCount();
-            client.WriteMessage(wire, payload, MessageType.Text, endOfMessage: true);
+            client.WriteMessage(wire, payload, MessageKind.Text, endOfMessage: true);
             ReadOnlySpan<byte> input = wire.WrittenSpan;
             while (!input.IsEmpty)
             {

@@ -98,7 +98,7 @@ public class ConnectionKeepAliveTests
         }
 
         // Still fully usable: a message goes through.
-        Assert.Equal(SendStatus.Done, await client.SendAsync("alive"u8.ToArray(), MessageType.Text));
+        Assert.Equal(SendStatus.Done, await client.SendAsync("alive"u8.ToArray(), MessageKind.Text));
         ConnectionReceiveResult r = await serverReceive.WaitAsync(Wait);
         Assert.Equal(ConnectionReceiveKind.MessageData, r.Kind);
         Assert.Equal(5, r.Count);
@@ -118,7 +118,7 @@ public class ConnectionKeepAliveTests
         });
         Task<SendStatus> closing = server.CloseAsync(CloseCodes.GoingAway).AsTask();
         Assert.Equal(new byte[] { 0x88, 0x02, 0x03, 0xE9 }, ReadAvailable(toClient));
-        Assert.Equal(WebSocketState.CloseSent, server.State);
+        Assert.Equal(CloseHandshakeState.CloseSent, server.State);
 
         time.Advance(TimeSpan.FromSeconds(2.999));
         Assert.False(closing.IsCompleted);

@@ -28,7 +28,7 @@ public class ControlFrameTests
         Assert.Equal(payload, pong.Payload);
         Assert.Equal(role == WebSocketRole.Client, pong.Masked);
         Assert.False(h.Protocol.HasPendingOutput);
-        Assert.Equal(WebSocketState.Open, h.Protocol.State);
+        Assert.Equal(CloseHandshakeState.Open, h.Protocol.State);
     }
 
     [Fact]
@@ -147,7 +147,7 @@ public class ControlFrameTests
     public void Section_5_5_2_QueuedPong_IsWrittenBeforeTheNextApplicationFrame()
     {
         var h = new Harness(WebSocketRole.Server).Feed(Wire.Client(9, Wire.Utf8("p")));
-        Assert.Equal(SendStatus.Done, h.Protocol.WriteMessage(h.Output, Wire.Utf8("data"), MessageType.Text, true));
+        Assert.Equal(SendStatus.Done, h.Protocol.WriteMessage(h.Output, Wire.Utf8("data"), MessageKind.Text, true));
         Assert.False(h.Protocol.HasPendingOutput);
         List<ParsedFrame> frames = Wire.ParseFrames(h.Output.WrittenSpan);
         Assert.Equal(new[] { WebSocketOpcode.Pong, WebSocketOpcode.Text }, frames.ConvertAll(f => f.Opcode));
@@ -168,12 +168,12 @@ public class ControlFrameTests
     [Fact]
     public void Section_5_4_RefusedWrite_WritesNothing_EvenWithAPongQueued()
     {
-        // SendStatus.MessageTypeMismatch promises "nothing was written": the queued pong must stay queued.
+        // SendStatus.MessageKindMismatch promises "nothing was written": the queued pong must stay queued.
         var h = new Harness(WebSocketRole.Server);
-        Assert.Equal(SendStatus.Done, h.Protocol.WriteMessage(h.Output, Wire.Utf8("a"), MessageType.Text, false));
+        Assert.Equal(SendStatus.Done, h.Protocol.WriteMessage(h.Output, Wire.Utf8("a"), MessageKind.Text, false));
         h.Output.ResetWrittenCount();
         h.Feed(Wire.Client(9, Wire.Utf8("p")));
-        Assert.Equal(SendStatus.MessageTypeMismatch, h.Protocol.WriteMessage(h.Output, new byte[] { 1 }, MessageType.Binary, true));
+        Assert.Equal(SendStatus.MessageKindMismatch, h.Protocol.WriteMessage(h.Output, new byte[] { 1 }, MessageKind.Binary, true));
         Assert.Equal(0, h.Output.WrittenCount);
         Assert.True(h.Protocol.HasPendingOutput);
         Assert.Equal(WebSocketOpcode.Pong, Assert.Single(h.Drain()).Opcode);

@@ -5,8 +5,6 @@ using WsCore.Framing;
 using WsCore.Interop;
 using WsCore.Pipelines;
 using WsCore.Protocol;
-using NetState = System.Net.WebSockets.WebSocketState;
-using WebSocketState = WsCore.Protocol.WebSocketState;
 
 namespace WsCore.Tests;
 
@@ -22,7 +20,7 @@ public class EmptyCloseTests
     {
         var h = new Harness(role);
         Assert.Equal(SendStatus.Done, h.Protocol.WriteClose(h.Output));
-        Assert.Equal(WebSocketState.CloseSent, h.Protocol.State);
+        Assert.Equal(CloseHandshakeState.CloseSent, h.Protocol.State);
         ParsedFrame frame = Assert.Single(h.Drain());
         Assert.Equal(WebSocketOpcode.Close, frame.Opcode);
         Assert.True(frame.Fin);
@@ -33,7 +31,7 @@ public class EmptyCloseTests
         Assert.Equal(SendStatus.Closed, h.Protocol.WriteClose(h.Output, 1000, default));
         // The peer's answer completes the handshake.
         h.Feed(Wire.To(role, 8, Wire.ClosePayload(1000)));
-        Assert.Equal(WebSocketState.Closed, h.Protocol.State);
+        Assert.Equal(CloseHandshakeState.Closed, h.Protocol.State);
     }
 
     [Fact]
@@ -41,9 +39,9 @@ public class EmptyCloseTests
     {
         var h = new Harness(WebSocketRole.Server, new WebSocketProtocolOptions { AutoCloseReply = false });
         h.Feed(Wire.Client(8, Wire.ClosePayload(1001)));
-        Assert.Equal(WebSocketState.CloseReceived, h.Protocol.State);
+        Assert.Equal(CloseHandshakeState.CloseReceived, h.Protocol.State);
         Assert.Equal(SendStatus.Done, h.Protocol.WriteClose(h.Output));
-        Assert.Equal(WebSocketState.Closed, h.Protocol.State);
+        Assert.Equal(CloseHandshakeState.Closed, h.Protocol.State);
         Assert.Empty(h.DrainClose().Payload);
     }
 
@@ -66,7 +64,7 @@ public class EmptyCloseTests
         ConnectionReceiveResult r = await serverReceive.WaitAsync(Wait);
         Assert.Equal(ConnectionReceiveKind.Close, r.Kind);
         Assert.Equal(CloseCodes.NoStatusReceived, r.CloseCode);
-        Assert.Equal(WebSocketState.Closed, client.State);
+        Assert.Equal(CloseHandshakeState.Closed, client.State);
         Assert.Equal(CloseCodes.NoStatusReceived, client.PeerCloseCode); // the auto-reply echoed the empty close
         Assert.Equal(SendStatus.Closed, await client.CloseOutputAsync());
     }
@@ -79,9 +77,9 @@ public class EmptyCloseTests
         Task<ConnectionReceiveResult> serverReceive = server.ReceiveAsync(new byte[16]).AsTask();
         Assert.Equal(SendStatus.Done, await client.CloseOutputAsync(4000, "x"u8.ToArray()).AsTask().WaitAsync(Wait));
         Assert.Equal(4000, (await serverReceive.WaitAsync(Wait)).CloseCode);
-        Assert.Equal(WebSocketState.CloseReceived, server.State);
+        Assert.Equal(CloseHandshakeState.CloseReceived, server.State);
         Assert.Equal(SendStatus.Done, await server.CloseOutputAsync().AsTask().WaitAsync(Wait));
-        Assert.Equal(WebSocketState.Closed, server.State);
+        Assert.Equal(CloseHandshakeState.Closed, server.State);
         ConnectionReceiveResult c = await client.ReceiveAsync(new byte[16]).AsTask().WaitAsync(Wait);
         Assert.Equal(ConnectionReceiveKind.Close, c.Kind);
         Assert.Equal(CloseCodes.NoStatusReceived, c.CloseCode);
@@ -96,7 +94,7 @@ public class EmptyCloseTests
         var toPeer = new System.IO.Pipelines.Pipe();
         using var subject = new WsCoreWebSocket(new DuplexPipe(toSubject.Reader, toPeer.Writer), isServer ? WebSocketRole.Server : WebSocketRole.Client);
         await subject.CloseOutputAsync(WebSocketCloseStatus.Empty, null, default).WaitAsync(Wait);
-        Assert.Equal(NetState.CloseSent, subject.State);
+        Assert.Equal(WebSocketState.CloseSent, subject.State);
         System.IO.Pipelines.ReadResult read = await toPeer.Reader.ReadAsync().AsTask().WaitAsync(Wait);
         byte[] bytes = read.Buffer.ToArray();
         Assert.Equal(isServer ? 2 : 6, bytes.Length); // header (+ mask key), no payload

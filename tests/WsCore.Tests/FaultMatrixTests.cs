@@ -177,14 +177,14 @@ public sealed class FaultMatrixTests(FaultMatrixFixture fixture, ITestOutputHelp
                 closing = c.Conn.CloseOutputAsync(CloseCodes.GoingAway).AsTask();
                 break;
             case BackpressurePolicy.FailSend:
-                Assert.Equal(WebSocketState.Open, c.Conn.State);
+                Assert.Equal(CloseHandshakeState.Open, c.Conn.State);
                 Assert.Equal(SendStatus.Done, await c.Conn.CloseOutputAsync(CloseCodes.GoingAway).AsTask().WaitAsync(Bound));
                 break;
             default:
-                Assert.Equal(WebSocketState.CloseSent, c.Conn.State); // the policy started the close
+                Assert.Equal(CloseHandshakeState.CloseSent, c.Conn.State); // the policy started the close
                 break;
         }
-        Assert.Equal(WebSocketState.CloseSent, c.Conn.State);
+        Assert.Equal(CloseHandshakeState.CloseSent, c.Conn.State);
         c.Time.Advance(CloseTimeout);
         Assert.Equal(KeepAliveAction.CloseTimedOut, c.Conn.TimedOut);
         Assert.True(c.Conn.IsAborted);
@@ -251,7 +251,7 @@ public sealed class FaultMatrixTests(FaultMatrixFixture fixture, ITestOutputHelp
         else Assert.True(sawFull, "the slow reader never pushed the sender to its limit");
         ushort expectedCode = IsClosingPolicy(c.Policy) ? PolicyCode(c.Policy) : CloseCodes.NormalClosure;
         if (!IsClosingPolicy(c.Policy)) Assert.Equal(SendStatus.Done, await c.Conn.CloseOutputAsync(CloseCodes.NormalClosure).AsTask().WaitAsync(Bound));
-        else Assert.Equal(WebSocketState.CloseSent, c.Conn.State);
+        else Assert.Equal(CloseHandshakeState.CloseSent, c.Conn.State);
         await c.AssertClosedAsync(expectedCode);
         await c.FinishAsync(aborted: false, mustDeliverAll: true);
     }
@@ -314,7 +314,7 @@ public sealed class FaultMatrixTests(FaultMatrixFixture fixture, ITestOutputHelp
         c.Reader.Start(paused: true); // reads nothing, so it never answers the ping either
         Task<SendStatus>? blocked = await c.FillUntilFlushHeldBackAsync();
         c.SampleMemory();
-        Assert.Equal(WebSocketState.Open, c.Conn.State);
+        Assert.Equal(CloseHandshakeState.Open, c.Conn.State);
         c.Time.Advance(KeepAliveInterval); // the ping is due (it waits behind the blocked flush)
         Assert.True(c.Conn.IsAwaitingPong);
         Assert.False(c.Conn.IsAborted);
@@ -424,7 +424,7 @@ public sealed class FaultMatrixTests(FaultMatrixFixture fixture, ITestOutputHelp
             else expectedCode = PolicyCode(c.Policy);
             c.Reader.Resume();
         }
-        Assert.Equal(WebSocketState.CloseSent, c.Conn.State);
+        Assert.Equal(CloseHandshakeState.CloseSent, c.Conn.State);
         Assert.Equal(expectedCode, await c.Reader.CloseFrame.WaitAsync(Bound)); // everything arrived, the close frame last
         Assert.False(c.Receive.IsCompleted);
         c.Time.Advance(CloseTimeout);
@@ -508,7 +508,7 @@ public sealed class FaultMatrixTests(FaultMatrixFixture fixture, ITestOutputHelp
             FillMessage(message, sender, seq);
             try
             {
-                SendStatus status = await Conn.SendAsync(message, MessageType.Binary, true, cancellationToken);
+                SendStatus status = await Conn.SendAsync(message, MessageKind.Binary, true, cancellationToken);
                 s.Record(seq, status);
                 if (status == SendStatus.BufferFull) Log.SawBufferFull = true;
                 return status;
@@ -618,12 +618,12 @@ public sealed class FaultMatrixTests(FaultMatrixFixture fixture, ITestOutputHelp
             }
             if (IsClosingPolicy(Policy))
             {
-                Assert.Equal(WebSocketState.CloseSent, Conn.State);
+                Assert.Equal(CloseHandshakeState.CloseSent, Conn.State);
                 Assert.Equal(SendStatus.Closed, await SendAsync(0));
             }
             else
             {
-                Assert.Equal(WebSocketState.Open, Conn.State);
+                Assert.Equal(CloseHandshakeState.Open, Conn.State);
                 for (int i = 0; i < 100; i++) Assert.Equal(SendStatus.BufferFull, await SendAsync(0));
             }
             return null;
@@ -682,7 +682,7 @@ public sealed class FaultMatrixTests(FaultMatrixFixture fixture, ITestOutputHelp
             ConnectionReceiveResult r = await Receive.WaitAsync(Bound);
             Assert.Equal(ConnectionReceiveKind.Close, r.Kind);
             Assert.Equal(code, r.CloseCode); // the peer echoes the code
-            Assert.Equal(WebSocketState.Closed, Conn.State);
+            Assert.Equal(CloseHandshakeState.Closed, Conn.State);
             Assert.False(Conn.IsAborted);
             Assert.Equal(KeepAliveAction.None, Conn.TimedOut);
         }
@@ -702,7 +702,7 @@ public sealed class FaultMatrixTests(FaultMatrixFixture fixture, ITestOutputHelp
         /// </summary>
         public async Task FinishAsync(bool aborted, bool mustDeliverAll)
         {
-            WebSocketState state = Conn.State;
+            CloseHandshakeState state = Conn.State;
             await Conn.DisposeAsync().AsTask().WaitAsync(Bound);
             await Pair.ReleaseHostAsync().AsTask().WaitAsync(Bound);
             Reader.Resume();
@@ -939,7 +939,7 @@ public sealed class FaultMatrixTests(FaultMatrixFixture fixture, ITestOutputHelp
         /// Every frame was well-formed; per sender the messages arrived in sending order, once each, and only sent ones;
         /// no message sent before one that arrived is missing; with <paramref name="mustDeliverAll"/> every Done one arrived.
         /// </summary>
-        public void AssertDelivery(bool mustDeliverAll, bool allowTruncated, WebSocketState state)
+        public void AssertDelivery(bool mustDeliverAll, bool allowTruncated, CloseHandshakeState state)
         {
             lock (_lock)
             {

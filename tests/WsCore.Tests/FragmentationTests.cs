@@ -13,7 +13,7 @@ public class FragmentationTests
         var h = new Harness(WebSocketRole.Server).Feed(
             Wire.Client(1, Wire.Utf8("frag1 "), fin: false), Wire.Client(0, Wire.Utf8("frag2 "), fin: false), Wire.Client(0, Wire.Utf8("frag3")));
         Event e = Assert.Single(h.Events);
-        Assert.Equal(MessageType.Text, e.Type);
+        Assert.Equal(MessageKind.Text, e.Type);
         Assert.Equal(Wire.Utf8("frag1 frag2 frag3"), e.Data);
     }
 
@@ -24,14 +24,14 @@ public class FragmentationTests
         var dest = new byte[16];
         byte[] input = Wire.Concat(Wire.Server(2, new byte[] { 1 }, fin: false), Wire.Server(0, default, fin: false), Wire.Server(0, new byte[] { 2 }));
         int offset = 0;
-        var flags = new List<(int, bool, MessageType)>();
+        var flags = new List<(int, bool, MessageKind)>();
         while (offset < input.Length)
         {
             Assert.Equal(ReceiveStatus.MessageData, p.Receive(input.AsSpan(offset), dest, out ReceiveResult r));
             offset += r.BytesConsumed;
-            flags.Add((r.BytesWritten, r.EndOfMessage, r.MessageType));
+            flags.Add((r.BytesWritten, r.EndOfMessage, r.MessageKind));
         }
-        Assert.Equal(new[] { (1, false, MessageType.Binary), (0, false, MessageType.Binary), (1, true, MessageType.Binary) }, flags);
+        Assert.Equal(new[] { (1, false, MessageKind.Binary), (0, false, MessageKind.Binary), (1, true, MessageKind.Binary) }, flags);
     }
 
     [Theory]
@@ -110,7 +110,7 @@ public class FragmentationTests
         var h = new Harness(WebSocketRole.Server).Feed(Wire.Client(1, default, fin: false), Wire.Client(0, default, fin: false), Wire.Client(0, default));
         Event e = Assert.Single(h.Events);
         Assert.Empty(e.Data);
-        Assert.Equal(MessageType.Text, e.Type);
+        Assert.Equal(MessageKind.Text, e.Type);
     }
 
     [Fact]
@@ -157,10 +157,10 @@ public class FragmentationTests
     }
 
     [Theory]
-    [InlineData((MessageType)0)]
-    [InlineData((MessageType)3)]
-    [InlineData((MessageType)8)]
-    public void Section_5_4_SendSide_RefusesAnUndefinedMessageType(MessageType type)
+    [InlineData((MessageKind)0)]
+    [InlineData((MessageKind)3)]
+    [InlineData((MessageKind)8)]
+    public void Section_5_4_SendSide_RefusesAnUndefinedMessageType(MessageKind type)
     {
         var p = new WebSocketProtocol(WebSocketRole.Server);
         var output = new System.Buffers.ArrayBufferWriter<byte>();

@@ -53,7 +53,7 @@ public class FuzzFoundRegressionTests
         }
         while (status == ReceiveStatus.MessageData);
         Assert.Equal(ReceiveStatus.ProtocolError, status);
-        Assert.Equal(WebSocketState.Closed, server.State);
+        Assert.Equal(CloseHandshakeState.Closed, server.State);
         Assert.False(server.HasPendingReceiveData);
         Assert.Equal(ReceiveStatus.NeedMoreData, server.Receive(default, destination, out _));
         Assert.False(server.HasPendingReceiveData);

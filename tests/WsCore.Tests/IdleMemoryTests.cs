@@ -102,10 +102,10 @@ public class IdleMemoryTests(ITestOutputHelper output)
         byte[] clientBuffer = new byte[size];
         for (int round = 0; round < 3; round++)
         {
-            Assert.Equal(SendStatus.Done, await client.SendAsync(message, MessageType.Binary).AsTask().WaitAsync(Wait));
+            Assert.Equal(SendStatus.Done, await client.SendAsync(message, MessageKind.Binary).AsTask().WaitAsync(Wait));
             int s = await ReceiveMessageAsync(server, serverBuffer);
             Assert.Equal(size, s);
-            Assert.Equal(SendStatus.Done, await server.SendAsync(serverBuffer.AsMemory(0, s), MessageType.Binary).AsTask().WaitAsync(Wait));
+            Assert.Equal(SendStatus.Done, await server.SendAsync(serverBuffer.AsMemory(0, s), MessageKind.Binary).AsTask().WaitAsync(Wait));
             Assert.Equal(size, await ReceiveMessageAsync(client, clientBuffer));
             Assert.True(message.AsSpan().SequenceEqual(clientBuffer));
 
@@ -121,12 +121,12 @@ public class IdleMemoryTests(ITestOutputHelper output)
             if (round < 2)
             {
                 // The next message completes the receive already in progress.
-                Assert.Equal(SendStatus.Done, await client.SendAsync(message, MessageType.Binary).AsTask().WaitAsync(Wait));
+                Assert.Equal(SendStatus.Done, await client.SendAsync(message, MessageKind.Binary).AsTask().WaitAsync(Wait));
                 ConnectionReceiveResult first = await next.AsTask().WaitAsync(Wait);
                 Assert.Equal(ConnectionReceiveKind.MessageData, first.Kind);
                 int rest = first.EndOfMessage ? 0 : await ReceiveMessageAsync(server, serverBuffer.AsMemory(first.Count));
                 Assert.Equal(size, first.Count + rest);
-                Assert.Equal(SendStatus.Done, await server.SendAsync(serverBuffer.AsMemory(0, size), MessageType.Binary).AsTask().WaitAsync(Wait));
+                Assert.Equal(SendStatus.Done, await server.SendAsync(serverBuffer.AsMemory(0, size), MessageKind.Binary).AsTask().WaitAsync(Wait));
                 Assert.Equal(size, await ReceiveMessageAsync(client, clientBuffer));
             }
             else
@@ -375,7 +375,7 @@ public class IdleMemoryTests(ITestOutputHelper output)
                         r = await connection.ReceiveAsync(buffer.AsMemory(0, 4096));
                         if (r.Kind != ConnectionReceiveKind.MessageData) return;
                     }
-                    if (await connection.SendAsync(buffer.AsMemory(0, r.Count), r.MessageType, r.EndOfMessage) != SendStatus.Done) return;
+                    if (await connection.SendAsync(buffer.AsMemory(0, r.Count), r.MessageKind, r.EndOfMessage) != SendStatus.Done) return;
                 }
                 finally
                 {

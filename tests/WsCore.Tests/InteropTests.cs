@@ -14,8 +14,6 @@ using WsCore.Compression;
 using WsCore.Handshake;
 using WsCore.Pipelines;
 using WsCore.Protocol;
-using NetState = System.Net.WebSockets.WebSocketState;
-using WsState = WsCore.Protocol.WebSocketState;
 
 namespace WsCore.Tests;
 
@@ -131,7 +129,7 @@ public class InteropTests
         }
     }
 
-    private static async Task<(MessageType type, byte[] data)> ReceiveMessageAsync(WebSocketConnection c)
+    private static async Task<(MessageKind type, byte[] data)> ReceiveMessageAsync(WebSocketConnection c)
     {
         byte[] buffer = new byte[64 * 1024];
         var all = new MemoryStream();
@@ -140,7 +138,7 @@ public class InteropTests
             ConnectionReceiveResult r = await c.ReceiveAsync(buffer).AsTask().WaitAsync(Timeout);
             Assert.Equal(ConnectionReceiveKind.MessageData, r.Kind);
             all.Write(buffer, 0, r.Count);
-            if (r.EndOfMessage) return (r.MessageType, all.ToArray());
+            if (r.EndOfMessage) return (r.MessageKind, all.ToArray());
         }
     }
 
@@ -153,7 +151,7 @@ public class InteropTests
             ConnectionReceiveResult r = await c.ReceiveAsync(buffer);
             if (r.Kind != ConnectionReceiveKind.MessageData) return r;
             if (r.Count == 0 && !r.EndOfMessage) continue;
-            Assert.Equal(SendStatus.Done, await c.SendAsync(buffer.AsMemory(0, r.Count), r.MessageType, r.EndOfMessage));
+            Assert.Equal(SendStatus.Done, await c.SendAsync(buffer.AsMemory(0, r.Count), r.MessageKind, r.EndOfMessage));
         }
     }
 
@@ -223,7 +221,7 @@ public class InteropTests
         Task<ConnectionReceiveResult> echo = EchoAsync(connection);
         Task<(WebSocketMessageType, byte[])> pending = ReceiveMessageAsync(client);
         await Task.Delay(1500);
-        Assert.Equal(NetState.Open, client.State);
+        Assert.Equal(WebSocketState.Open, client.State);
         await client.SendAsync("still here"u8.ToArray(), WebSocketMessageType.Text, true, default).WaitAsync(Timeout);
         Assert.Equal("still here", Encoding.UTF8.GetString((await pending).Item2));
         await client.CloseAsync(WebSocketCloseStatus.NormalClosure, null, default).WaitAsync(Timeout);
@@ -258,8 +256,8 @@ public class InteropTests
         ConnectionReceiveResult r = await receive.WaitAsync(Timeout);
         Assert.Equal(ConnectionReceiveKind.Close, r.Kind);
         Assert.Equal(CloseCodes.NormalClosure, r.CloseCode);
-        Assert.Equal(WsState.Closed, connection.State); // answered automatically
-        Assert.Equal(NetState.Closed, client.State);
+        Assert.Equal(CloseHandshakeState.Closed, connection.State); // answered automatically
+        Assert.Equal(WebSocketState.Closed, client.State);
         Assert.Equal(WebSocketCloseStatus.NormalClosure, client.CloseStatus); // the echoed code
     }
 
@@ -274,10 +272,10 @@ public class InteropTests
         Assert.Equal(WebSocketMessageType.Close, type);
         Assert.Equal((WebSocketCloseStatus)4001, client.CloseStatus);
         Assert.Equal("going", client.CloseStatusDescription);
-        Assert.Equal(NetState.CloseReceived, client.State);
+        Assert.Equal(WebSocketState.CloseReceived, client.State);
         await client.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, default).WaitAsync(Timeout);
         Assert.Equal(SendStatus.Done, await close.WaitAsync(Timeout));
-        Assert.Equal(WsState.Closed, connection.State);
+        Assert.Equal(CloseHandshakeState.Closed, connection.State);
         Assert.Equal(CloseCodes.NormalClosure, connection.PeerCloseCode);
         Assert.False(connection.IsAborted);
     }
@@ -294,7 +292,7 @@ public class InteropTests
         Assert.Equal("", client.CloseStatusDescription);
         await client.CloseOutputAsync(WebSocketCloseStatus.Empty, null, default).WaitAsync(Timeout);
         Assert.Equal(SendStatus.Done, await close.WaitAsync(Timeout));
-        Assert.Equal(WsState.Closed, connection.State);
+        Assert.Equal(CloseHandshakeState.Closed, connection.State);
     }
 
     [Theory, InlineData(false), InlineData(true)]
@@ -456,34 +454,34 @@ public class InteropTests
         if (compression) Assert.Contains("permessage-deflate", client.Extensions);
 
         byte[] text = Text(100);
-        Assert.Equal(SendStatus.Done, await c.SendAsync(text, MessageType.Text).AsTask().WaitAsync(Timeout));
+        Assert.Equal(SendStatus.Done, await c.SendAsync(text, MessageKind.Text).AsTask().WaitAsync(Timeout));
         var (t1, d1) = await ReceiveMessageAsync(c);
-        Assert.Equal(MessageType.Text, t1);
+        Assert.Equal(MessageKind.Text, t1);
         Assert.Equal(text, d1);
 
         byte[] binary = Random(1000, 1);
-        Assert.Equal(SendStatus.Done, await c.SendAsync(binary, MessageType.Binary).AsTask().WaitAsync(Timeout));
+        Assert.Equal(SendStatus.Done, await c.SendAsync(binary, MessageKind.Binary).AsTask().WaitAsync(Timeout));
         var (t2, d2) = await ReceiveMessageAsync(c);
-        Assert.Equal(MessageType.Binary, t2);
+        Assert.Equal(MessageKind.Binary, t2);
         Assert.Equal(binary, d2);
 
         byte[] fragmented = Text(10);
-        Assert.Equal(SendStatus.Done, await c.SendAsync(fragmented.AsMemory(0, 2), MessageType.Text, endOfMessage: false).AsTask().WaitAsync(Timeout));
-        Assert.Equal(SendStatus.Done, await c.SendAsync(fragmented.AsMemory(2, 50), MessageType.Text, endOfMessage: false).AsTask().WaitAsync(Timeout));
-        Assert.Equal(SendStatus.Done, await c.SendAsync(fragmented.AsMemory(52), MessageType.Text, endOfMessage: true).AsTask().WaitAsync(Timeout));
+        Assert.Equal(SendStatus.Done, await c.SendAsync(fragmented.AsMemory(0, 2), MessageKind.Text, endOfMessage: false).AsTask().WaitAsync(Timeout));
+        Assert.Equal(SendStatus.Done, await c.SendAsync(fragmented.AsMemory(2, 50), MessageKind.Text, endOfMessage: false).AsTask().WaitAsync(Timeout));
+        Assert.Equal(SendStatus.Done, await c.SendAsync(fragmented.AsMemory(52), MessageKind.Text, endOfMessage: true).AsTask().WaitAsync(Timeout));
         var (t3, d3) = await ReceiveMessageAsync(c);
-        Assert.Equal(MessageType.Text, t3);
+        Assert.Equal(MessageKind.Text, t3);
         Assert.Equal(fragmented, d3);
 
         byte[] big = Random(Big, 2);
-        Task<SendStatus> send = c.SendAsync(big, MessageType.Binary).AsTask();
+        Task<SendStatus> send = c.SendAsync(big, MessageKind.Binary).AsTask();
         var (t4, d4) = await ReceiveMessageAsync(c);
         Assert.Equal(SendStatus.Done, await send.WaitAsync(Timeout));
-        Assert.Equal(MessageType.Binary, t4);
+        Assert.Equal(MessageKind.Binary, t4);
         Assert.True(big.AsSpan().SequenceEqual(d4));
 
         Assert.Equal(SendStatus.Done, await c.CloseAsync(CloseCodes.NormalClosure).AsTask().WaitAsync(Timeout));
-        Assert.Equal(WsState.Closed, c.State);
+        Assert.Equal(CloseHandshakeState.Closed, c.State);
         await server.Handled;
     }
 
@@ -493,9 +491,9 @@ public class InteropTests
         await using var server = new AspNetServer(compression, AspNetEchoAsync, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1));
         await using WsCoreClient client = await WsCoreClient.ConnectAsync(await server.StartAsync(), compression);
         WebSocketConnection c = client.Connection;
-        Task<(MessageType, byte[])> pending = ReceiveMessageAsync(c); // WsCore answers pings while receiving
+        Task<(MessageKind, byte[])> pending = ReceiveMessageAsync(c); // WsCore answers pings while receiving
         await Task.Delay(1500);
-        Assert.Equal(SendStatus.Done, await c.SendAsync("still here"u8.ToArray(), MessageType.Text).AsTask().WaitAsync(Timeout));
+        Assert.Equal(SendStatus.Done, await c.SendAsync("still here"u8.ToArray(), MessageKind.Text).AsTask().WaitAsync(Timeout));
         Assert.Equal("still here", Encoding.UTF8.GetString((await pending).Item2));
         Assert.Equal(SendStatus.Done, await c.CloseAsync(CloseCodes.NormalClosure).AsTask().WaitAsync(Timeout));
         await server.Handled; // the server did not time the client out (its receive would have failed)
@@ -507,11 +505,11 @@ public class InteropTests
         await using var server = new AspNetServer(compression, AspNetEchoAsync);
         await using WsCoreClient client = await WsCoreClient.ConnectAsync(await server.StartAsync(), compression, Options(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1)));
         WebSocketConnection c = client.Connection;
-        Task<(MessageType, byte[])> pending = ReceiveMessageAsync(c);
+        Task<(MessageKind, byte[])> pending = ReceiveMessageAsync(c);
         await Task.Delay(1500);
         Assert.Equal(KeepAliveAction.None, c.TimedOut);
         Assert.False(c.IsAborted);
-        Assert.Equal(SendStatus.Done, await c.SendAsync("still here"u8.ToArray(), MessageType.Text).AsTask().WaitAsync(Timeout));
+        Assert.Equal(SendStatus.Done, await c.SendAsync("still here"u8.ToArray(), MessageKind.Text).AsTask().WaitAsync(Timeout));
         Assert.Equal("still here", Encoding.UTF8.GetString((await pending).Item2));
         Assert.Equal(SendStatus.Done, await c.CloseAsync(CloseCodes.NormalClosure).AsTask().WaitAsync(Timeout));
         await server.Handled;
@@ -532,7 +530,7 @@ public class InteropTests
         WebSocketConnection c = client.Connection;
         Assert.Equal(SendStatus.Done, await c.CloseAsync(CloseCodes.GoingAway, "bye"u8.ToArray()).AsTask().WaitAsync(Timeout));
         Assert.Equal((WebSocketCloseStatus.EndpointUnavailable, "bye"), await seen.Task.WaitAsync(Timeout));
-        Assert.Equal(WsState.Closed, c.State);
+        Assert.Equal(CloseHandshakeState.Closed, c.State);
         Assert.Equal(CloseCodes.NormalClosure, c.PeerCloseCode);
         Assert.Equal("ok", c.PeerCloseReason);
         Assert.False(c.IsAborted);
@@ -555,7 +553,7 @@ public class InteropTests
         Assert.Equal(SendStatus.Done, await c.CloseAsync().AsTask().WaitAsync(Timeout));
         // The runtime reports a close frame without a body as NormalClosure (see WsCoreWebSocketTests).
         Assert.Equal(WebSocketCloseStatus.NormalClosure, await seen.Task.WaitAsync(Timeout));
-        Assert.Equal(WsState.Closed, c.State);
+        Assert.Equal(CloseHandshakeState.Closed, c.State);
         await server.Handled;
     }
 
@@ -565,7 +563,7 @@ public class InteropTests
         await using var server = new AspNetServer(compression, async ws =>
         {
             await ws.CloseAsync((WebSocketCloseStatus)4002, "server says bye", default);
-            Assert.Equal(NetState.Closed, ws.State);
+            Assert.Equal(WebSocketState.Closed, ws.State);
         });
         await using WsCoreClient client = await WsCoreClient.ConnectAsync(await server.StartAsync(), compression);
         WebSocketConnection c = client.Connection;
@@ -573,7 +571,7 @@ public class InteropTests
         Assert.Equal(ConnectionReceiveKind.Close, r.Kind);
         Assert.Equal(4002, r.CloseCode);
         Assert.Equal("server says bye", c.PeerCloseReason);
-        Assert.Equal(WsState.Closed, c.State); // answered automatically
+        Assert.Equal(CloseHandshakeState.Closed, c.State); // answered automatically
         await server.Handled;
     }
 

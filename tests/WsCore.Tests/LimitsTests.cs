@@ -67,7 +67,7 @@ public class LimitsTests
         for (int i = 0; i < 50; i++) big.FeedPiece(new byte[4096]);
         Assert.Empty(big.Events);
         Assert.Equal(50 * 4096, big.PartialMessage.Length);
-        Assert.Equal(WebSocketState.Open, big.Protocol.State);
+        Assert.Equal(CloseHandshakeState.Open, big.Protocol.State);
     }
 
     [Fact]

@@ -136,7 +136,7 @@ public class LivenessWithoutReceiveTests
         await SettleAsync(() => server.RoundTripTime is not null);
         ConnectionReceiveResult empty = await server.ReceiveAsync(new byte[16]).AsTask().WaitAsync(Wait);
         Assert.Equal(ConnectionReceiveKind.MessageData, empty.Kind);
-        Assert.Equal(MessageType.Text, empty.MessageType);
+        Assert.Equal(MessageKind.Text, empty.MessageKind);
         Assert.Equal(0, empty.Count);
         Assert.True(empty.EndOfMessage);
 

@@ -63,15 +63,15 @@ public class MetricsTests(ITestOutputHelper output)
         byte[] buffer = new byte[64];
         for (int i = 0; i < 3; i++)
         {
-            Assert.Equal(SendStatus.Done, await client.SendAsync(Encoding.UTF8.GetBytes("hello"), MessageType.Text));
+            Assert.Equal(SendStatus.Done, await client.SendAsync(Encoding.UTF8.GetBytes("hello"), MessageKind.Text));
             ConnectionReceiveResult r = await server.ReceiveAsync(buffer);
             Assert.Equal(5, r.Count);
-            Assert.Equal(SendStatus.Done, await server.SendAsync(buffer.AsMemory(0, r.Count), MessageType.Binary));
+            Assert.Equal(SendStatus.Done, await server.SendAsync(buffer.AsMemory(0, r.Count), MessageKind.Binary));
             Assert.Equal(5, (await client.ReceiveAsync(buffer)).Count);
         }
         // A message in two fragments counts once, its bytes in full.
-        await client.SendAsync(new byte[3], MessageType.Binary, endOfMessage: false);
-        await client.SendAsync(new byte[4], MessageType.Binary, endOfMessage: true);
+        await client.SendAsync(new byte[3], MessageKind.Binary, endOfMessage: false);
+        await client.SendAsync(new byte[4], MessageKind.Binary, endOfMessage: true);
         Assert.Equal(3, (await server.ReceiveAsync(buffer)).Count);
         Assert.Equal(4, (await server.ReceiveAsync(buffer)).Count);
 
@@ -134,7 +134,7 @@ public class MetricsTests(ITestOutputHelper output)
         var (server, client) = CreatePair(options, new PipeOptions(pauseWriterThreshold: 16 * 1024, resumeWriterThreshold: 8 * 1024, useSynchronizationContext: false));
         byte[] message = new byte[8 * 1024];
         SendStatus status = SendStatus.Done;
-        for (int i = 0; i < 100 && status == SendStatus.Done; i++) status = await server.SendAsync(message, MessageType.Binary);
+        for (int i = 0; i < 100 && status == SendStatus.Done; i++) status = await server.SendAsync(message, MessageKind.Binary);
         Assert.Equal(SendStatus.BufferFull, status);
         Assert.Equal(1, recorder[$"wscore.backpressure|server|{action}"]);
         Assert.Equal(1, recorder["wscore.backpressure#count"]);
@@ -202,9 +202,9 @@ public class MetricsTests(ITestOutputHelper output)
         {
             for (int i = 0; i < n; i++)
             {
-                await client.SendAsync(message, MessageType.Binary).ConfigureAwait(false);
+                await client.SendAsync(message, MessageKind.Binary).ConfigureAwait(false);
                 ConnectionReceiveResult s = await server.ReceiveAsync(buffer).ConfigureAwait(false);
-                await server.SendAsync(buffer.AsMemory(0, s.Count), MessageType.Binary).ConfigureAwait(false);
+                await server.SendAsync(buffer.AsMemory(0, s.Count), MessageKind.Binary).ConfigureAwait(false);
                 await client.ReceiveAsync(buffer).ConfigureAwait(false);
             }
         }

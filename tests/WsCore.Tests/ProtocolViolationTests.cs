@@ -99,7 +99,7 @@ public class ProtocolViolationTests
             Assert.Same(error, h.Events[^1]);
             Assert.Equal(v, error.Violation);
             Assert.Equal(v, h.Protocol.Violation);
-            Assert.Equal(WebSocketState.Closed, h.Protocol.State);
+            Assert.Equal(CloseHandshakeState.Closed, h.Protocol.State);
             Assert.True(h.Protocol.HasPendingOutput);
             Assert.False(h.Protocol.CanCloseTransport);
             ParsedFrame close = h.DrainClose();
@@ -107,7 +107,7 @@ public class ProtocolViolationTests
             Assert.Equal(role == WebSocketRole.Client, close.Masked);
             Assert.True(h.Protocol.CanCloseTransport);
             Assert.Empty(h.Drain()); // the close is sent once
-            Assert.Equal(SendStatus.Closed, h.Protocol.WriteMessage(h.Output, Wire.Utf8("x"), MessageType.Text, true));
+            Assert.Equal(SendStatus.Closed, h.Protocol.WriteMessage(h.Output, Wire.Utf8("x"), MessageKind.Text, true));
         }
     }
 }

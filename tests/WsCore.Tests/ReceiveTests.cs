@@ -33,10 +33,10 @@ public class ReceiveTests
             var h = new Harness(role).Feed(Wire.To(role, opcode, payload));
             Event e = Assert.Single(h.Events);
             Assert.Equal(ReceiveStatus.MessageData, e.Kind);
-            Assert.Equal((MessageType)opcode, e.Type);
+            Assert.Equal((MessageKind)opcode, e.Type);
             Assert.Equal(payload, e.Data);
             Assert.Empty(h.Drain());
-            Assert.Equal(WebSocketState.Open, h.Protocol.State);
+            Assert.Equal(CloseHandshakeState.Open, h.Protocol.State);
         }
     }
 
@@ -63,10 +63,10 @@ public class ReceiveTests
         Assert.Equal(a.Length, r1.BytesConsumed);
         Assert.Equal(5, r1.BytesWritten);
         Assert.True(r1.EndOfMessage);
-        Assert.Equal(MessageType.Text, r1.MessageType);
+        Assert.Equal(MessageKind.Text, r1.MessageKind);
         Assert.Equal(ReceiveStatus.MessageData, p.Receive(input.AsSpan(r1.BytesConsumed), dest, out ReceiveResult r2));
         Assert.Equal(b.Length, r2.BytesConsumed);
-        Assert.Equal(MessageType.Binary, r2.MessageType);
+        Assert.Equal(MessageKind.Binary, r2.MessageKind);
         Assert.Equal(new byte[] { 1, 2, 3 }, dest.AsSpan(0, 3).ToArray());
         Assert.Equal(ReceiveStatus.NeedMoreData, p.Receive(default, dest, out ReceiveResult r3));
         Assert.Equal(0, r3.BytesConsumed);

@@ -88,15 +88,15 @@ public class RoundTripProperties
         WebSocketRole receiver = clientSends ? WebSocketRole.Server : WebSocketRole.Client;
         var writer = new WebSocketProtocol(sender);
         var output = new ArrayBufferWriter<byte>();
-        var expected = new List<(MessageType, byte[])>();
+        var expected = new List<(MessageKind, byte[])>();
         var random = new Random(fragmentSeed);
-        var messages = new List<(MessageType, byte[])>();
+        var messages = new List<(MessageKind, byte[])>();
         foreach (string t in texts ?? Array.Empty<string>())
         {
             // Strings from the generator may hold lone surrogates: encode them the way a sender would (replaced).
-            messages.Add((MessageType.Text, System.Text.Encoding.UTF8.GetBytes(t ?? "")));
+            messages.Add((MessageKind.Text, System.Text.Encoding.UTF8.GetBytes(t ?? "")));
         }
-        foreach (byte[] b in binaries ?? Array.Empty<byte[]>()) messages.Add((MessageType.Binary, b ?? Array.Empty<byte>()));
+        foreach (byte[] b in binaries ?? Array.Empty<byte[]>()) messages.Add((MessageKind.Binary, b ?? Array.Empty<byte>()));
         foreach (var (type, payload) in messages)
         {
             // Random fragment boundaries (possibly inside a code point), with pings between fragments.

@@ -124,7 +124,7 @@ public class SocketDuplexPipeAllocationTests(ITestOutputHelper output)
         {
             for (int i = 0; i < n; i++)
             {
-                await client.SendAsync(message, MessageType.Binary).ConfigureAwait(false);
+                await client.SendAsync(message, MessageKind.Binary).ConfigureAwait(false);
                 int s = 0;
                 while (true)
                 {
@@ -133,7 +133,7 @@ public class SocketDuplexPipeAllocationTests(ITestOutputHelper output)
                     s += r.Count;
                     if (r.EndOfMessage) break;
                 }
-                await server.SendAsync(serverBuffer.AsMemory(0, s), MessageType.Binary).ConfigureAwait(false);
+                await server.SendAsync(serverBuffer.AsMemory(0, s), MessageKind.Binary).ConfigureAwait(false);
                 int c = 0;
                 while (true)
                 {

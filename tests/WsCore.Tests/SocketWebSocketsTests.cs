@@ -15,7 +15,7 @@ public class SocketWebSocketsTests
         {
             ConnectionReceiveResult r = await connection.ReceiveAsync(buffer);
             if (r.Kind != ConnectionReceiveKind.MessageData) return;
-            await connection.SendAsync(buffer.AsMemory(0, r.Count), r.MessageType, r.EndOfMessage);
+            await connection.SendAsync(buffer.AsMemory(0, r.Count), r.MessageKind, r.EndOfMessage);
         }
     }
 
@@ -40,7 +40,7 @@ public class SocketWebSocketsTests
 
         byte[] message = new byte[100_000];
         for (int i = 0; i < message.Length; i++) message[i] = (byte)('a' + i % 26);
-        Assert.Equal(SendStatus.Done, await connection.SendAsync(message, MessageType.Text));
+        Assert.Equal(SendStatus.Done, await connection.SendAsync(message, MessageKind.Text));
         var echoed = new MemoryStream();
         byte[] buffer = new byte[4096];
         while (true)
@@ -53,7 +53,7 @@ public class SocketWebSocketsTests
         Assert.Equal(message, echoed.ToArray());
 
         await connection.CloseAsync(Closing.CloseCodes.NormalClosure, cancellationToken: stop.Token);
-        Assert.Equal(WebSocketState.Closed, connection.State);
+        Assert.Equal(CloseHandshakeState.Closed, connection.State);
         Assert.Equal(Closing.CloseCodes.NormalClosure, connection.PeerCloseCode);
         stop.Cancel();
         await server.WaitAsync(TimeSpan.FromSeconds(10));

@@ -103,7 +103,7 @@ public class SplitInvarianceProperties
         byte[] a = expected.PartialMessage, b = actual.PartialMessage;
         int common = Math.Min(a.Length, b.Length);
         Assert.Equal(a.AsSpan(0, common).ToArray(), b.AsSpan(0, common).ToArray());
-        if (expected.Error is null && expected.Protocol.State == WebSocketState.Open) Assert.Equal(a, b);
+        if (expected.Error is null && expected.Protocol.State == CloseHandshakeState.Open) Assert.Equal(a, b);
         // The engine's own output (pong, close) is the same frames.
         List<ParsedFrame> fa = expected.Finish().FinalOutput!, fb = actual.Finish().FinalOutput!;
         Assert.Equal(fa.ConvertAll(f => (f.Opcode, f.Fin, f.Masked, Convert.ToHexString(f.Payload))), fb.ConvertAll(f => (f.Opcode, f.Fin, f.Masked, Convert.ToHexString(f.Payload))));
@@ -136,11 +136,11 @@ public class SplitInvarianceProperties
             if (error is not null)
             {
                 Assert.Same(error, oneShot.Events[^1]);
-                Assert.Equal(WebSocketState.Closed, oneShot.Protocol.State);
+                Assert.Equal(CloseHandshakeState.Closed, oneShot.Protocol.State);
             }
             // Whatever happened, the engine stays usable: pending output can be written and sending is well-defined.
             oneShot.Protocol.WritePendingOutput(oneShot.Output);
-            SendStatus s = oneShot.Protocol.WriteMessage(oneShot.Output, Wire.Utf8("x"), MessageType.Text, true);
+            SendStatus s = oneShot.Protocol.WriteMessage(oneShot.Output, Wire.Utf8("x"), MessageKind.Text, true);
             Assert.Equal(oneShot.Protocol.IsCloseSent && s != SendStatus.Done, s == SendStatus.Closed);
         }
     }

@@ -7,7 +7,7 @@ using WsCore.Protocol;
 namespace WsCore.Tests;
 
 /// <summary>One event the harness saw: a whole message (data concatenated), a ping, a pong, a close or a protocol error.</summary>
-internal sealed record Event(ReceiveStatus Kind, MessageType Type, byte[] Data, ushort Code, ProtocolViolation Violation, int Piece)
+internal sealed record Event(ReceiveStatus Kind, MessageKind Type, byte[] Data, ushort Code, ProtocolViolation Violation, int Piece)
 {
     public override string ToString() => Kind switch
     {
@@ -175,7 +175,7 @@ internal sealed class Harness
                     _message.AddRange(_destination.AsSpan(0, r.BytesWritten).ToArray());
                     if (r.EndOfMessage)
                     {
-                        Events.Add(new Event(ReceiveStatus.MessageData, r.MessageType, _message.ToArray(), 0, ProtocolViolation.None, index));
+                        Events.Add(new Event(ReceiveStatus.MessageData, r.MessageKind, _message.ToArray(), 0, ProtocolViolation.None, index));
                         _message.Clear();
                     }
                     break;

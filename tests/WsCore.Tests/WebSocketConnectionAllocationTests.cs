@@ -27,10 +27,10 @@ public class WebSocketConnectionAllocationTests(ITestOutputHelper output)
     {
         for (int i = 0; i < count; i++)
         {
-            await client.SendAsync(message, MessageType.Binary).ConfigureAwait(false);
+            await client.SendAsync(message, MessageKind.Binary).ConfigureAwait(false);
             ConnectionReceiveResult s = await server.ReceiveAsync(buffer).ConfigureAwait(false);
             if (s.Count != message.Length || !s.EndOfMessage) throw new InvalidOperationException("bad receive on the server");
-            await server.SendAsync(buffer.AsMemory(0, s.Count), MessageType.Binary).ConfigureAwait(false);
+            await server.SendAsync(buffer.AsMemory(0, s.Count), MessageKind.Binary).ConfigureAwait(false);
             ConnectionReceiveResult c = await client.ReceiveAsync(buffer).ConfigureAwait(false);
             if (c.Count != message.Length || !c.EndOfMessage) throw new InvalidOperationException("bad receive on the client");
         }
@@ -72,12 +72,12 @@ public class WebSocketConnectionAllocationTests(ITestOutputHelper output)
                 for (int i = 0; i < n; i++)
                 {
                     ConnectionReceiveResult s = await server.ReceiveAsync(serverBuffer).ConfigureAwait(false);
-                    await server.SendAsync(serverBuffer.AsMemory(0, s.Count), MessageType.Binary).ConfigureAwait(false);
+                    await server.SendAsync(serverBuffer.AsMemory(0, s.Count), MessageKind.Binary).ConfigureAwait(false);
                 }
             });
             for (int i = 0; i < n; i++)
             {
-                await client.SendAsync(message, MessageType.Binary).ConfigureAwait(false);
+                await client.SendAsync(message, MessageKind.Binary).ConfigureAwait(false);
                 await client.ReceiveAsync(clientBuffer).ConfigureAwait(false);
             }
             await serverLoop.ConfigureAwait(false);

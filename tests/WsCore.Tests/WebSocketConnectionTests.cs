@@ -20,7 +20,7 @@ public class WebSocketConnectionTests
         return (server, client);
     }
 
-    private static async Task<(MessageType type, byte[] data)> ReceiveMessageAsync(WebSocketConnection c, int bufferSize = 1024)
+    private static async Task<(MessageKind type, byte[] data)> ReceiveMessageAsync(WebSocketConnection c, int bufferSize = 1024)
     {
         var buffer = new byte[bufferSize];
         var all = new MemoryStream();
@@ -29,7 +29,7 @@ public class WebSocketConnectionTests
             ConnectionReceiveResult r = await c.ReceiveAsync(buffer);
             Assert.Equal(ConnectionReceiveKind.MessageData, r.Kind);
             all.Write(buffer, 0, r.Count);
-            if (r.EndOfMessage) return (r.MessageType, all.ToArray());
+            if (r.EndOfMessage) return (r.MessageKind, all.ToArray());
         }
     }
 
@@ -38,13 +38,13 @@ public class WebSocketConnectionTests
     {
         var (server, client) = CreatePair();
         byte[] hello = Encoding.UTF8.GetBytes("héllo wörld");
-        Assert.Equal(SendStatus.Done, await client.SendAsync(hello, MessageType.Text));
+        Assert.Equal(SendStatus.Done, await client.SendAsync(hello, MessageKind.Text));
         var (type, data) = await ReceiveMessageAsync(server);
-        Assert.Equal(MessageType.Text, type);
+        Assert.Equal(MessageKind.Text, type);
         Assert.Equal(hello, data);
-        Assert.Equal(SendStatus.Done, await server.SendAsync(data, MessageType.Text));
+        Assert.Equal(SendStatus.Done, await server.SendAsync(data, MessageKind.Text));
         var (type2, data2) = await ReceiveMessageAsync(client);
-        Assert.Equal(MessageType.Text, type2);
+        Assert.Equal(MessageKind.Text, type2);
         Assert.Equal(hello, data2);
     }
 
@@ -54,10 +54,10 @@ public class WebSocketConnectionTests
         var (server, client) = CreatePair();
         byte[] big = new byte[16 * 1024 * 1024];
         new Random(42).NextBytes(big);
-        Task send = client.SendAsync(big, MessageType.Binary).AsTask();
+        Task send = client.SendAsync(big, MessageKind.Binary).AsTask();
         var (type, data) = await ReceiveMessageAsync(server, 64 * 1024);
         await send;
-        Assert.Equal(MessageType.Binary, type);
+        Assert.Equal(MessageKind.Binary, type);
         Assert.True(big.AsSpan().SequenceEqual(data));
     }
 
@@ -65,13 +65,13 @@ public class WebSocketConnectionTests
     public async Task Fragmented_message_with_interleaved_ping_is_reassembled_and_ping_answered()
     {
         var (server, client) = CreatePair();
-        await client.SendAsync("frag"u8.ToArray(), MessageType.Text, endOfMessage: false);
+        await client.SendAsync("frag"u8.ToArray(), MessageKind.Text, endOfMessage: false);
         await client.PingAsync("p"u8.ToArray());
-        await client.SendAsync("ment"u8.ToArray(), MessageType.Text, endOfMessage: true);
+        await client.SendAsync("ment"u8.ToArray(), MessageKind.Text, endOfMessage: true);
         var (_, data) = await ReceiveMessageAsync(server);
         Assert.Equal("fragment", Encoding.UTF8.GetString(data));
         // The server answered the ping: the client sees the pong (skipped) and then the server's message.
-        await server.SendAsync("after"u8.ToArray(), MessageType.Text);
+        await server.SendAsync("after"u8.ToArray(), MessageKind.Text);
         var (_, data2) = await ReceiveMessageAsync(client);
         Assert.Equal("after", Encoding.UTF8.GetString(data2));
     }
@@ -85,11 +85,11 @@ public class WebSocketConnectionTests
         ConnectionReceiveResult r = await server.ReceiveAsync(buffer);
         Assert.Equal(ConnectionReceiveKind.Close, r.Kind);
         Assert.Equal(CloseCodes.NormalClosure, r.CloseCode);
-        Assert.Equal(WebSocketState.Closed, server.State);
+        Assert.Equal(CloseHandshakeState.Closed, server.State);
         Assert.Equal(SendStatus.Done, await closing.WaitAsync(TimeSpan.FromSeconds(10)));
-        Assert.Equal(WebSocketState.Closed, client.State);
+        Assert.Equal(CloseHandshakeState.Closed, client.State);
         Assert.Equal(CloseCodes.NormalClosure, client.PeerCloseCode);
-        Assert.Equal(SendStatus.Closed, await client.SendAsync("x"u8.ToArray(), MessageType.Text));
+        Assert.Equal(SendStatus.Closed, await client.SendAsync("x"u8.ToArray(), MessageKind.Text));
     }
 
     [Fact]
@@ -102,14 +102,14 @@ public class WebSocketConnectionTests
         Assert.Equal(ConnectionReceiveKind.Close, r.Kind);
         Assert.Equal(CloseCodes.GoingAway, r.CloseCode);
         Assert.Equal(SendStatus.Done, await closing.WaitAsync(TimeSpan.FromSeconds(10)));
-        Assert.Equal(WebSocketState.Closed, server.State);
+        Assert.Equal(CloseHandshakeState.Closed, server.State);
     }
 
     [Fact]
     public async Task Invalid_utf8_from_the_peer_fails_with_1007_and_the_peer_sees_it()
     {
         var (server, client) = CreatePair();
-        await client.SendAsync(new byte[] { 0xCE, 0xBA, 0xED, 0xA0, 0x80 }, MessageType.Text);
+        await client.SendAsync(new byte[] { 0xCE, 0xBA, 0xED, 0xA0, 0x80 }, MessageKind.Text);
         var buffer = new byte[64];
         ConnectionReceiveResult r = await server.ReceiveAsync(buffer);
         Assert.Equal(ConnectionReceiveKind.ProtocolError, r.Kind);

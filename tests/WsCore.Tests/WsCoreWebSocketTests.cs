@@ -4,7 +4,6 @@ using System.Text;
 using WsCore.Interop;
 using WsCore.Pipelines;
 using WsCore.Protocol;
-using NetState = System.Net.WebSockets.WebSocketState;
 
 namespace WsCore.Tests;
 
@@ -153,7 +152,7 @@ public class WsCoreWebSocketTests
         var (type, data, _) = await ReceiveMessageAsync(peer);
         Assert.Equal(WebSocketMessageType.Text, type);
         Assert.Equal(hello, data);
-        Assert.Equal(NetState.Open, subject.State);
+        Assert.Equal(WebSocketState.Open, subject.State);
         Assert.Null(subject.CloseStatus);
     }
 
@@ -244,8 +243,8 @@ public class WsCoreWebSocketTests
         Task<(WebSocketMessageType, byte[], int)> peerReceive = ReceiveMessageAsync(peer);
 
         await Task.Delay(TimeSpan.FromMilliseconds(400)); // ~20 pings from the peer's real timer
-        Assert.Equal(NetState.Open, peer.State);
-        Assert.Equal(NetState.Open, subject.State);
+        Assert.Equal(WebSocketState.Open, peer.State);
+        Assert.Equal(WebSocketState.Open, subject.State);
         Assert.False(subjectReceive.IsCompleted); // pings are invisible to the application
 
         await peer.SendAsync("still here"u8.ToArray(), WebSocketMessageType.Text, true, default);
@@ -254,7 +253,7 @@ public class WsCoreWebSocketTests
         await subject.SendAsync("me too"u8.ToArray(), WebSocketMessageType.Text, true, default);
         var (_, data2, _) = await peerReceive.WaitAsync(Wait);
         Assert.Equal("me too", Encoding.UTF8.GetString(data2));
-        Assert.Equal(NetState.Open, peer.State);
+        Assert.Equal(WebSocketState.Open, peer.State);
     }
 
     [Theory, MemberData(nameof(Subjects))]
@@ -268,12 +267,12 @@ public class WsCoreWebSocketTests
         Assert.Equal(WebSocketMessageType.Close, r.MessageType);
         Assert.Equal(WebSocketCloseStatus.NormalClosure, r.CloseStatus);
         Assert.Equal("bye", r.CloseStatusDescription);
-        Assert.Equal(NetState.CloseReceived, peer.State);
+        Assert.Equal(WebSocketState.CloseReceived, peer.State);
         await peer.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "ok", default).WaitAsync(Wait);
-        Assert.Equal(NetState.Closed, peer.State);
+        Assert.Equal(WebSocketState.Closed, peer.State);
 
         await closing.WaitAsync(Wait);
-        Assert.Equal(NetState.Closed, subject.State);
+        Assert.Equal(WebSocketState.Closed, subject.State);
         Assert.Equal(WebSocketCloseStatus.NormalClosure, subject.CloseStatus);
         Assert.Equal("ok", subject.CloseStatusDescription);
 
@@ -298,7 +297,7 @@ public class WsCoreWebSocketTests
         ValueWebSocketReceiveResult r = await pending.WaitAsync(Wait);
         Assert.Equal(WebSocketMessageType.Close, r.MessageType);
         await closing.WaitAsync(Wait);
-        Assert.Equal(NetState.Closed, subject.State);
+        Assert.Equal(WebSocketState.Closed, subject.State);
         Assert.Equal("ack", subject.CloseStatusDescription);
     }
 
@@ -311,7 +310,7 @@ public class WsCoreWebSocketTests
         var buffer = new byte[16];
         ValueWebSocketReceiveResult r = await subject.ReceiveAsync(buffer.AsMemory(), default).AsTask().WaitAsync(Wait);
         Assert.Equal((0, WebSocketMessageType.Close, true), (r.Count, r.MessageType, r.EndOfMessage));
-        Assert.Equal(NetState.CloseReceived, subject.State);
+        Assert.Equal(WebSocketState.CloseReceived, subject.State);
         Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, subject.CloseStatus);
         Assert.Equal("going", subject.CloseStatusDescription);
         Assert.False(peerClosing.IsCompleted);
@@ -322,9 +321,9 @@ public class WsCoreWebSocketTests
         await subject.SendAsync("last words"u8.ToArray(), WebSocketMessageType.Text, true, default);
 
         await subject.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, default).WaitAsync(Wait);
-        Assert.Equal(NetState.Closed, subject.State);
+        Assert.Equal(WebSocketState.Closed, subject.State);
         await peerClosing.WaitAsync(Wait);
-        Assert.Equal(NetState.Closed, peer.State);
+        Assert.Equal(WebSocketState.Closed, peer.State);
         Assert.Equal(WebSocketCloseStatus.NormalClosure, peer.CloseStatus);
     }
 
@@ -333,7 +332,7 @@ public class WsCoreWebSocketTests
     {
         var (subject, peer) = Pair(impl, subjectIsServer);
         await subject.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "done sending", default).WaitAsync(Wait);
-        Assert.Equal(NetState.CloseSent, subject.State);
+        Assert.Equal(WebSocketState.CloseSent, subject.State);
         WebSocketException send = await Assert.ThrowsAsync<WebSocketException>(() => subject.SendAsync(new byte[1], WebSocketMessageType.Binary, true, default));
         Assert.Equal(WebSocketError.InvalidState, send.WebSocketErrorCode);
 
@@ -350,7 +349,7 @@ public class WsCoreWebSocketTests
 
         ValueWebSocketReceiveResult c = await subject.ReceiveAsync(buffer.AsMemory(), default).AsTask().WaitAsync(Wait);
         Assert.Equal((0, WebSocketMessageType.Close, true), (c.Count, c.MessageType, c.EndOfMessage));
-        Assert.Equal(NetState.Closed, subject.State);
+        Assert.Equal(WebSocketState.Closed, subject.State);
         Assert.Equal(WebSocketCloseStatus.PolicyViolation, subject.CloseStatus);
         Assert.Equal("no", subject.CloseStatusDescription);
         // CloseAsync in Closed is a state error.
@@ -364,20 +363,20 @@ public class WsCoreWebSocketTests
         Task<ValueWebSocketReceiveResult> pending = subject.ReceiveAsync(new byte[16].AsMemory(), default).AsTask();
         Task<ValueWebSocketReceiveResult> peerPending = peer.ReceiveAsync(new byte[16].AsMemory(), default).AsTask();
         subject.Abort();
-        Assert.Equal(NetState.Aborted, subject.State);
+        Assert.Equal(WebSocketState.Aborted, subject.State);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending.WaitAsync(Wait));
-        Assert.Equal(NetState.Aborted, subject.State);
+        Assert.Equal(WebSocketState.Aborted, subject.State);
         Assert.Null(subject.CloseStatus);
 
         WebSocketException e = await Assert.ThrowsAsync<WebSocketException>(() => peerPending.WaitAsync(Wait));
         Assert.Equal(WebSocketError.ConnectionClosedPrematurely, e.WebSocketErrorCode);
-        Assert.Equal(NetState.Aborted, peer.State);
+        Assert.Equal(WebSocketState.Aborted, peer.State);
 
         WebSocketException after = await Assert.ThrowsAsync<WebSocketException>(async () => await subject.ReceiveAsync(new byte[16].AsMemory(), default));
         Assert.Equal(WebSocketError.InvalidState, after.WebSocketErrorCode);
         subject.Abort();
         subject.Dispose();
-        Assert.Equal(NetState.Aborted, subject.State);
+        Assert.Equal(WebSocketState.Aborted, subject.State);
     }
 
     [Theory, MemberData(nameof(Subjects))]
@@ -388,7 +387,7 @@ public class WsCoreWebSocketTests
         peer.Abort();
         WebSocketException e = await Assert.ThrowsAsync<WebSocketException>(() => pending.WaitAsync(Wait));
         Assert.Equal(WebSocketError.ConnectionClosedPrematurely, e.WebSocketErrorCode);
-        Assert.Equal(NetState.Aborted, subject.State);
+        Assert.Equal(WebSocketState.Aborted, subject.State);
     }
 
     [Theory, MemberData(nameof(Subjects))]
@@ -399,7 +398,7 @@ public class WsCoreWebSocketTests
         Task<ValueWebSocketReceiveResult> pending = subject.ReceiveAsync(new byte[16].AsMemory(), cts.Token).AsTask();
         cts.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending.WaitAsync(Wait));
-        Assert.Equal(NetState.Aborted, subject.State);
+        Assert.Equal(WebSocketState.Aborted, subject.State);
     }
 
     [Theory]
@@ -420,7 +419,7 @@ public class WsCoreWebSocketTests
         await raw.FlushAsync();
         WebSocketException e = await Assert.ThrowsAsync<WebSocketException>(async () => await subject.ReceiveAsync(new byte[16].AsMemory(), default));
         Assert.Equal(WebSocketError.Faulted, e.WebSocketErrorCode);
-        Assert.Equal(NetState.Aborted, subject.State);
+        Assert.Equal(WebSocketState.Aborted, subject.State);
         Assert.Null(subject.CloseStatus);
 
         Assert.Equal(1002, await ReadCloseCodeAsync(raw, subjectIsServer));
@@ -433,7 +432,7 @@ public class WsCoreWebSocketTests
         await raw.WriteAsync(Frame(0x81, [0xCE, 0xBA, 0xED, 0xA0, 0x80], masked: subjectIsServer));
         WebSocketException e = await Assert.ThrowsAsync<WebSocketException>(async () => await subject.ReceiveAsync(new byte[64].AsMemory(), default));
         Assert.Equal(WebSocketError.Faulted, e.WebSocketErrorCode);
-        Assert.Equal(NetState.Aborted, subject.State);
+        Assert.Equal(WebSocketState.Aborted, subject.State);
         Assert.Equal(1007, await ReadCloseCodeAsync(raw, subjectIsServer));
     }
 
@@ -444,7 +443,7 @@ public class WsCoreWebSocketTests
         await raw.WriteAsync(Frame(0x88, [], masked: subjectIsServer));
         ValueWebSocketReceiveResult r = await subject.ReceiveAsync(new byte[16].AsMemory(), default).AsTask().WaitAsync(Wait);
         Assert.Equal(WebSocketMessageType.Close, r.MessageType);
-        Assert.Equal(NetState.CloseReceived, subject.State);
+        Assert.Equal(WebSocketState.CloseReceived, subject.State);
         Assert.Equal(WebSocketCloseStatus.NormalClosure, subject.CloseStatus);
         Assert.Equal("", subject.CloseStatusDescription);
     }
@@ -455,7 +454,7 @@ public class WsCoreWebSocketTests
         var (subject, peer) = Pair(impl, subjectIsServer);
         Task<ValueWebSocketReceiveResult> peerPending = peer.ReceiveAsync(new byte[16].AsMemory(), default).AsTask();
         subject.Dispose();
-        Assert.Equal(NetState.Closed, subject.State);
+        Assert.Equal(WebSocketState.Closed, subject.State);
         subject.Dispose();
         WebSocketException r = await Assert.ThrowsAsync<WebSocketException>(async () => await subject.ReceiveAsync(new byte[16].AsMemory(), default));
         Assert.Equal(WebSocketError.InvalidState, r.WebSocketErrorCode);
@@ -470,7 +469,7 @@ public class WsCoreWebSocketTests
     {
         var (subject, _) = Pair(impl, subjectIsServer, subProtocol: "chat.v1");
         Assert.Equal("chat.v1", subject.SubProtocol);
-        Assert.Equal(NetState.Open, subject.State);
+        Assert.Equal(WebSocketState.Open, subject.State);
         ArgumentException t = Assert.Throws<ArgumentException>(() => { _ = subject.SendAsync(new byte[1].AsMemory(), WebSocketMessageType.Close, true, default); });
         Assert.Equal("messageType", t.ParamName);
         Assert.Throws<ArgumentNullException>(() => { _ = subject.SendAsync(default(ArraySegment<byte>), WebSocketMessageType.Binary, true, default); });
@@ -481,7 +480,7 @@ public class WsCoreWebSocketTests
         Assert.Equal("statusDescription", c2.ParamName);
         ArgumentException c3 = Assert.Throws<ArgumentException>(() => { _ = subject.CloseAsync(WebSocketCloseStatus.Empty, "why", default); });
         Assert.Equal("statusDescription", c3.ParamName);
-        Assert.Equal(NetState.Open, subject.State);
+        Assert.Equal(WebSocketState.Open, subject.State);
         await Task.CompletedTask;
     }
 

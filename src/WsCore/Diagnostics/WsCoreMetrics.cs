@@ -49,7 +49,7 @@ public static class WsCoreMetrics
     internal static readonly Counter<long> Timeouts = s_meter.CreateCounter<long>("wscore.timeout", "{timeout}", "Connections aborted by their own clock.");
 
     internal const string RoleKey = "websocket.role";
-    internal const string MessageTypeKey = "websocket.message.type";
+    internal const string MessageKindKey = "websocket.message.type";
     internal const string CloseCodeKey = "websocket.close.code";
     internal const string ViolationKey = "websocket.violation";
     internal const string BackpressureActionKey = "websocket.backpressure.action";
@@ -57,8 +57,8 @@ public static class WsCoreMetrics
 
     private static readonly KeyValuePair<string, object?> s_server = new(RoleKey, "server");
     private static readonly KeyValuePair<string, object?> s_client = new(RoleKey, "client");
-    private static readonly KeyValuePair<string, object?> s_text = new(MessageTypeKey, "text");
-    private static readonly KeyValuePair<string, object?> s_binary = new(MessageTypeKey, "binary");
+    private static readonly KeyValuePair<string, object?> s_text = new(MessageKindKey, "text");
+    private static readonly KeyValuePair<string, object?> s_binary = new(MessageKindKey, "binary");
     private static readonly KeyValuePair<string, object?>[] s_knownCodes = CreateKnownCodes();
     private static readonly KeyValuePair<string, object?> s_code3xxx = new(CloseCodeKey, "3000-3999");
     private static readonly KeyValuePair<string, object?> s_code4xxx = new(CloseCodeKey, "4000-4999");
@@ -72,7 +72,7 @@ public static class WsCoreMetrics
 
     internal static KeyValuePair<string, object?> Role(WebSocketRole role) => role == WebSocketRole.Server ? s_server : s_client;
 
-    internal static KeyValuePair<string, object?> Type(MessageType type) => type == MessageType.Text ? s_text : s_binary;
+    internal static KeyValuePair<string, object?> Type(MessageKind type) => type == MessageKind.Text ? s_text : s_binary;
 
     internal static KeyValuePair<string, object?> CloseCode(ushort code) => code switch
     {

@@ -7,7 +7,6 @@ using WsCore.Compression;
 using WsCore.Handshake;
 using WsCore.Pipelines;
 using WsCore.Protocol;
-using NetWebSocketState = System.Net.WebSockets.WebSocketState;
 
 namespace WsCore.Interop;
 
@@ -15,7 +14,7 @@ namespace WsCore.Interop;
 /// A <see cref="WebSocket"/> over a WsCore <see cref="WebSocketConnection"/>, for code written against
 /// System.Net.WebSockets. It behaves like the runtime's managed WebSocket (<c>WebSocket.CreateFromStream</c>): the same
 /// state transitions, receive results, close status reporting and exceptions for misuse. Like it, it leaves the reply
-/// to the peer's close frame to the application (the state stays <see cref="NetWebSocketState.CloseReceived"/> until
+/// to the peer's close frame to the application (the state stays <see cref="WebSocketState.CloseReceived"/> until
 /// <see cref="CloseOutputAsync"/> or <see cref="CloseAsync"/>).
 /// </summary>
 /// <remarks>
@@ -27,23 +26,23 @@ namespace WsCore.Interop;
 /// </remarks>
 public sealed class WsCoreWebSocket : WebSocket
 {
-    private static readonly NetWebSocketState[] s_validSendStates = [NetWebSocketState.Open, NetWebSocketState.CloseReceived];
-    private static readonly NetWebSocketState[] s_validReceiveStates = [NetWebSocketState.Open, NetWebSocketState.CloseSent];
-    private static readonly NetWebSocketState[] s_validCloseOutputStates = [NetWebSocketState.Open, NetWebSocketState.CloseReceived];
-    private static readonly NetWebSocketState[] s_validCloseStates = [NetWebSocketState.Open, NetWebSocketState.CloseReceived, NetWebSocketState.CloseSent];
+    private static readonly WebSocketState[] s_validSendStates = [WebSocketState.Open, WebSocketState.CloseReceived];
+    private static readonly WebSocketState[] s_validReceiveStates = [WebSocketState.Open, WebSocketState.CloseSent];
+    private static readonly WebSocketState[] s_validCloseOutputStates = [WebSocketState.Open, WebSocketState.CloseReceived];
+    private static readonly WebSocketState[] s_validCloseStates = [WebSocketState.Open, WebSocketState.CloseReceived, WebSocketState.CloseSent];
 
     private readonly WebSocketConnection _connection;
     private readonly string? _subProtocol;
     private readonly Lock _stateLock = new();
     private readonly SemaphoreSlim _receiveMutex = new(1, 1);
-    private volatile NetWebSocketState _state = NetWebSocketState.Open;
+    private volatile WebSocketState _state = WebSocketState.Open;
     private bool _disposed;
     private bool _sentCloseFrame;
     private bool _receivedCloseFrame;
     private WebSocketCloseStatus? _closeStatus;
     private string? _closeStatusDescription;
     private bool _lastSendWasFragment;
-    private MessageType _fragmentType;
+    private MessageKind _fragmentType;
 
     /// <summary>Creates a WebSocket over a transport whose opening handshake is done.</summary>
     /// <param name="transport">The transport.</param>
@@ -109,7 +108,7 @@ public sealed class WsCoreWebSocket : WebSocket
     public override string? CloseStatusDescription => _closeStatusDescription;
 
     /// <inheritdoc/>
-    public override NetWebSocketState State => _state;
+    public override WebSocketState State => _state;
 
     /// <inheritdoc/>
     public override string? SubProtocol => _subProtocol;
@@ -122,7 +121,7 @@ public sealed class WsCoreWebSocket : WebSocket
     /// <inheritdoc/>
     public override Task SendAsync(ArraySegment<byte> buffer, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken)
     {
-        ValidateMessageType(messageType);
+        ValidateMessageKind(messageType);
         if (buffer.Array is null) throw new ArgumentNullException(nameof(buffer));
         return SendAsync(buffer.AsMemory(), messageType, endOfMessage ? WebSocketMessageFlags.EndOfMessage : default, cancellationToken).AsTask();
     }
@@ -134,7 +133,7 @@ public sealed class WsCoreWebSocket : WebSocket
     /// <inheritdoc/>
     public override ValueTask SendAsync(ReadOnlyMemory<byte> buffer, WebSocketMessageType messageType, WebSocketMessageFlags messageFlags, CancellationToken cancellationToken = default)
     {
-        ValidateMessageType(messageType);
+        ValidateMessageKind(messageType);
         try
         {
             ThrowIfInvalidState(s_validSendStates);
@@ -144,14 +143,14 @@ public sealed class WsCoreWebSocket : WebSocket
             return ValueTask.FromException(e);
         }
         bool endOfMessage = (messageFlags & WebSocketMessageFlags.EndOfMessage) != 0;
-        MessageType type = _lastSendWasFragment ? _fragmentType : messageType == WebSocketMessageType.Text ? MessageType.Text : MessageType.Binary;
+        MessageKind type = _lastSendWasFragment ? _fragmentType : messageType == WebSocketMessageType.Text ? MessageKind.Text : MessageKind.Binary;
         _fragmentType = type;
         _lastSendWasFragment = !endOfMessage;
         return SendCoreAsync(buffer, type, endOfMessage, cancellationToken);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask SendCoreAsync(ReadOnlyMemory<byte> buffer, MessageType type, bool endOfMessage, CancellationToken cancellationToken)
+    private async ValueTask SendCoreAsync(ReadOnlyMemory<byte> buffer, MessageKind type, bool endOfMessage, CancellationToken cancellationToken)
     {
         SendStatus status;
         using (cancellationToken.UnsafeRegister(static s => ((WsCoreWebSocket)s!).Abort(), this))
@@ -161,12 +160,12 @@ public sealed class WsCoreWebSocket : WebSocket
         if (status == SendStatus.Done) return;
         if (status == SendStatus.BufferFull)
             throw new WebSocketException(WebSocketError.Faulted, "The outbound buffer is full: the peer does not read fast enough (see WebSocketConnectionOptions.BackpressurePolicy).");
-        if (_state == NetWebSocketState.Aborted || cancellationToken.IsCancellationRequested) throw new OperationCanceledException(cancellationToken);
+        if (_state == WebSocketState.Aborted || cancellationToken.IsCancellationRequested) throw new OperationCanceledException(cancellationToken);
         ObjectDisposedException.ThrowIf(_disposed, typeof(WebSocket));
         throw new WebSocketException(WebSocketError.ConnectionClosedPrematurely);
     }
 
-    private static void ValidateMessageType(WebSocketMessageType messageType)
+    private static void ValidateMessageKind(WebSocketMessageType messageType)
     {
         if (messageType != WebSocketMessageType.Text && messageType != WebSocketMessageType.Binary)
         {
@@ -232,7 +231,7 @@ public sealed class WsCoreWebSocket : WebSocket
                 switch (r.Kind)
                 {
                     case ConnectionReceiveKind.MessageData:
-                        return new ValueWebSocketReceiveResult(r.Count, r.MessageType == MessageType.Text ? WebSocketMessageType.Text : WebSocketMessageType.Binary, r.EndOfMessage);
+                        return new ValueWebSocketReceiveResult(r.Count, r.MessageKind == MessageKind.Text ? WebSocketMessageType.Text : WebSocketMessageType.Binary, r.EndOfMessage);
                     case ConnectionReceiveKind.Close:
                         OnCloseReceived(r.CloseCode);
                         return new ValueWebSocketReceiveResult(0, WebSocketMessageType.Close, true);
@@ -240,7 +239,7 @@ public sealed class WsCoreWebSocket : WebSocket
                         lock (_stateLock) _sentCloseFrame = true; // the engine sent the close frame that fails the connection
                         throw new WebSocketException(WebSocketError.Faulted, ProtocolViolations.GetDescription(_connection.Violation));
                     default: // Aborted
-                        if (_state == NetWebSocketState.Aborted) throw new OperationCanceledException(nameof(NetWebSocketState.Aborted), new WebSocketException(WebSocketError.ConnectionClosedPrematurely));
+                        if (_state == WebSocketState.Aborted) throw new OperationCanceledException(nameof(WebSocketState.Aborted), new WebSocketException(WebSocketError.ConnectionClosedPrematurely));
                         ObjectDisposedException.ThrowIf(_disposed, typeof(WebSocket));
                         throw new WebSocketException(WebSocketError.ConnectionClosedPrematurely);
                 }
@@ -252,7 +251,7 @@ public sealed class WsCoreWebSocket : WebSocket
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            if (_state == NetWebSocketState.Aborted) throw new OperationCanceledException(nameof(NetWebSocketState.Aborted), e);
+            if (_state == WebSocketState.Aborted) throw new OperationCanceledException(nameof(WebSocketState.Aborted), e);
             OnAborted();
             if (e is WebSocketException) throw;
             throw new WebSocketException(WebSocketError.ConnectionClosedPrematurely, e);
@@ -272,8 +271,8 @@ public sealed class WsCoreWebSocket : WebSocket
             // Like the runtime's implementation, a close frame without a code reports NormalClosure.
             _closeStatus = code == CloseCodes.NoStatusReceived ? WebSocketCloseStatus.NormalClosure : (WebSocketCloseStatus)code;
             _closeStatusDescription = description;
-            if (_sentCloseFrame && _state < NetWebSocketState.Closed) _state = NetWebSocketState.Closed;
-            else if (_state < NetWebSocketState.CloseReceived) _state = NetWebSocketState.CloseReceived;
+            if (_sentCloseFrame && _state < WebSocketState.Closed) _state = WebSocketState.Closed;
+            else if (_state < WebSocketState.CloseReceived) _state = WebSocketState.CloseReceived;
         }
     }
 
@@ -314,7 +313,7 @@ public sealed class WsCoreWebSocket : WebSocket
     private async Task CloseCoreAsync(WebSocketCloseStatus closeStatus, string? statusDescription, CancellationToken cancellationToken)
     {
         if (!_sentCloseFrame) await SendCloseFrameAsync(closeStatus, statusDescription, cancellationToken).ConfigureAwait(false);
-        if (_state == NetWebSocketState.CloseSent)
+        if (_state == WebSocketState.CloseSent)
         {
             byte[] scratch = new byte[256];
             while (!_receivedCloseFrame)
@@ -338,15 +337,15 @@ public sealed class WsCoreWebSocket : WebSocket
         }
         if (status != SendStatus.Done)
         {
-            if (_state == NetWebSocketState.Aborted) throw new OperationCanceledException(cancellationToken);
+            if (_state == WebSocketState.Aborted) throw new OperationCanceledException(cancellationToken);
             ObjectDisposedException.ThrowIf(_disposed, typeof(WebSocket));
             throw new WebSocketException(WebSocketError.ConnectionClosedPrematurely);
         }
         lock (_stateLock)
         {
             _sentCloseFrame = true;
-            if (_receivedCloseFrame && _state < NetWebSocketState.Closed) _state = NetWebSocketState.Closed;
-            else if (_state < NetWebSocketState.CloseSent) _state = NetWebSocketState.CloseSent;
+            if (_receivedCloseFrame && _state < WebSocketState.Closed) _state = WebSocketState.Closed;
+            else if (_state < WebSocketState.CloseSent) _state = WebSocketState.CloseSent;
         }
     }
 
@@ -380,8 +379,8 @@ public sealed class WsCoreWebSocket : WebSocket
     {
         lock (_stateLock)
         {
-            NetWebSocketState state = _state;
-            if (state != NetWebSocketState.Closed && state != NetWebSocketState.Aborted) _state = NetWebSocketState.Aborted;
+            WebSocketState state = _state;
+            if (state != WebSocketState.Closed && state != WebSocketState.Aborted) _state = WebSocketState.Aborted;
         }
     }
 
@@ -396,12 +395,12 @@ public sealed class WsCoreWebSocket : WebSocket
         if (_disposed) return;
         _disposed = true;
         _connection.Abort();
-        if (_state < NetWebSocketState.Aborted) _state = NetWebSocketState.Closed;
+        if (_state < WebSocketState.Aborted) _state = WebSocketState.Closed;
     }
 
-    private void ThrowIfInvalidState(NetWebSocketState[] validStates)
+    private void ThrowIfInvalidState(WebSocketState[] validStates)
     {
-        NetWebSocketState state = _state;
+        WebSocketState state = _state;
         if (Array.IndexOf(validStates, state) < 0)
         {
             throw new WebSocketException(WebSocketError.InvalidState,

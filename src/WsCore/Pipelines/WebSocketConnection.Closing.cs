@@ -60,7 +60,7 @@ public sealed partial class WebSocketConnection
             {
                 // A close frame is small and sent once: it is written even over the backpressure limit.
                 RecordCloseSent(empty ? Closing.CloseCodes.NoStatusReceived : code);
-                if (_protocol.State != WebSocketState.Closed) StartCloseTimer();
+                if (_protocol.State != CloseHandshakeState.Closed) StartCloseTimer();
                 await FlushWrittenAsync(ControlFrameBytes, cancellationToken).ConfigureAwait(false);
             }
         }
@@ -68,7 +68,7 @@ public sealed partial class WebSocketConnection
         {
             ReleaseWriter();
         }
-        if (status == SendStatus.Done && _protocol.State == WebSocketState.Closed)
+        if (status == SendStatus.Done && _protocol.State == CloseHandshakeState.Closed)
         {
             StopTimer();
             await FinishClosingAsync(fromReceive: false).ConfigureAwait(false);
@@ -112,7 +112,7 @@ public sealed partial class WebSocketConnection
         byte[] scratch = ArrayPool<byte>.Shared.Rent(4096);
         try
         {
-            while (_protocol.State != WebSocketState.Closed && !_aborted)
+            while (_protocol.State != CloseHandshakeState.Closed && !_aborted)
             {
                 ConnectionReceiveResult r = await ReceiveAsync(scratch, cancellationToken).ConfigureAwait(false);
                 if (r.Kind != ConnectionReceiveKind.MessageData) break;

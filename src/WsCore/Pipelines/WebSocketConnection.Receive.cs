@@ -58,8 +58,8 @@ public sealed partial class WebSocketConnection
                     }
                     if (pendingStatus == ReceiveStatus.MessageData)
                     {
-                        RecordData(pendingResult.BytesWritten, pendingResult.MessageType, pendingResult.EndOfMessage, received: true);
-                        return new ConnectionReceiveResult(ConnectionReceiveKind.MessageData, pendingResult.BytesWritten, pendingResult.MessageType, pendingResult.EndOfMessage, 0);
+                        RecordData(pendingResult.BytesWritten, pendingResult.MessageKind, pendingResult.EndOfMessage, received: true);
+                        return new ConnectionReceiveResult(ConnectionReceiveKind.MessageData, pendingResult.BytesWritten, pendingResult.MessageKind, pendingResult.EndOfMessage, 0);
                     }
                     if (pendingStatus == ReceiveStatus.ProtocolError)
                     {
@@ -124,8 +124,8 @@ public sealed partial class WebSocketConnection
                 switch (status)
                 {
                     case ReceiveStatus.MessageData:
-                        RecordData(result.BytesWritten, result.MessageType, result.EndOfMessage, received: true);
-                        return new ConnectionReceiveResult(ConnectionReceiveKind.MessageData, result.BytesWritten, result.MessageType, result.EndOfMessage, 0);
+                        RecordData(result.BytesWritten, result.MessageKind, result.EndOfMessage, received: true);
+                        return new ConnectionReceiveResult(ConnectionReceiveKind.MessageData, result.BytesWritten, result.MessageKind, result.EndOfMessage, 0);
                     case ReceiveStatus.Ping:
                         await WriteControlFramesAsync(cancellationToken).ConfigureAwait(false);
                         continue;
@@ -137,7 +137,7 @@ public sealed partial class WebSocketConnection
                         WsCoreMetrics.ClosesReceived.Add(1, _roleTag, WsCoreMetrics.CloseCode(_protocol.PeerCloseCode));
                         if (_protocol.IsCloseSent || _protocol.HasPendingOutput) RecordCloseSent(_protocol.PeerCloseCode); // the auto-reply echoes the code
                         await WriteControlFramesAsync(cancellationToken).ConfigureAwait(false);
-                        if (_protocol.State == WebSocketState.Closed)
+                        if (_protocol.State == CloseHandshakeState.Closed)
                         {
                             StopTimer();
                             await FinishClosingAsync(fromReceive: true).ConfigureAwait(false);

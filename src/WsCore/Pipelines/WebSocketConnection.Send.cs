@@ -24,12 +24,12 @@ public sealed partial class WebSocketConnection
     /// <param name="endOfMessage">True for the last (or only) fragment.</param>
     /// <param name="cancellationToken">Cancels the wait for the send lock or the flush.</param>
     /// <returns><see cref="SendStatus.Done"/>, or why nothing was sent.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> is not <see cref="MessageType.Text"/> or <see cref="MessageType.Binary"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> is not <see cref="MessageKind.Text"/> or <see cref="MessageKind.Binary"/>.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<SendStatus> SendAsync(ReadOnlyMemory<byte> payload, MessageType type, bool endOfMessage = true, CancellationToken cancellationToken = default)
+    public async ValueTask<SendStatus> SendAsync(ReadOnlyMemory<byte> payload, MessageKind type, bool endOfMessage = true, CancellationToken cancellationToken = default)
     {
-        if (type is not (MessageType.Text or MessageType.Binary)) throw new ArgumentOutOfRangeException(nameof(type));
+        if (type is not (MessageKind.Text or MessageKind.Binary)) throw new ArgumentOutOfRangeException(nameof(type));
         await AcquireWriterAsync(cancellationToken).ConfigureAwait(false);
         try
         {

@@ -168,7 +168,7 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
     }
 
     /// <summary>The closing-handshake state.</summary>
-    public WebSocketState State => _protocol.State;
+    public CloseHandshakeState State => _protocol.State;
 
     /// <summary>
     /// Why the connection was aborted by its own clock: <see cref="KeepAliveAction.PeerUnresponsive"/> (no answer to a
@@ -191,7 +191,7 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
 
     // ---- Metrics ----
 
-    private void RecordData(int count, MessageType type, bool endOfMessage, bool received)
+    private void RecordData(int count, MessageKind type, bool endOfMessage, bool received)
     {
         KeyValuePair<string, object?> typeTag = WsCoreMetrics.Type(type);
         if (count > 0) (received ? WsCoreMetrics.PayloadReceived : WsCoreMetrics.PayloadSent).Add(count, _roleTag, typeTag);

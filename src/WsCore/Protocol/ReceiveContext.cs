@@ -24,7 +24,7 @@ internal struct ReceiveContext
     /// <summary>True while a text or binary message has started and its final frame has not been read.</summary>
     public bool InMessage;
     /// <summary>The open message's type.</summary>
-    public MessageType MessageType;
+    public MessageKind MessageKind;
     /// <summary>The open message's first frame had RSV1 (permessage-deflate): its frames are inflated.</summary>
     public bool MessageCompressed;
     /// <summary>The open message's length so far: the frames' payload lengths, or the inflated bytes when compressed.</summary>
@@ -51,7 +51,7 @@ internal struct ReceiveContext
         if (header.Opcode != WebSocketOpcode.Continuation)
         {
             InMessage = true;
-            MessageType = (MessageType)header.Opcode;
+            MessageKind = (MessageKind)header.Opcode;
             MessageCompressed = header.ReservedBits != 0; // RSV1, the only bit the rules let through here
             MessageLength = 0;
             MessageFragments = 0;

@@ -21,53 +21,7 @@ public enum ReceiveStatus
     Close,
     /// <summary>
     /// The peer broke the protocol (<see cref="WebSocketProtocol.Violation"/>): the close frame with the matching code is
-    /// queued, the connection is <see cref="WebSocketState.Closed"/> and later input is ignored.
+    /// queued, the connection is <see cref="CloseHandshakeState.Closed"/> and later input is ignored.
     /// </summary>
     ProtocolError,
-}
-
-/// <summary>The counts and flags that accompany a <see cref="ReceiveStatus"/>.</summary>
-public readonly struct ReceiveResult
-{
-    internal ReceiveResult(int bytesConsumed, int bytesWritten, MessageType messageType, bool endOfMessage)
-    {
-        BytesConsumed = bytesConsumed;
-        BytesWritten = bytesWritten;
-        MessageType = messageType;
-        EndOfMessage = endOfMessage;
-    }
-
-    /// <summary>How many input bytes the call consumed; the caller passes the rest (and anything new) next time.</summary>
-    public int BytesConsumed { get; }
-
-    /// <summary>How many payload bytes were written to the destination (for <see cref="ReceiveStatus.MessageData"/>).</summary>
-    public int BytesWritten { get; }
-
-    /// <summary>The type of the message the data belongs to (for <see cref="ReceiveStatus.MessageData"/>).</summary>
-    public MessageType MessageType { get; }
-
-    /// <summary>True when the data ends its message (for <see cref="ReceiveStatus.MessageData"/>).</summary>
-    public bool EndOfMessage { get; }
-}
-
-/// <summary>The result of a send call on <see cref="WebSocketProtocol"/>.</summary>
-public enum SendStatus
-{
-    /// <summary>The frame was written.</summary>
-    Done,
-    /// <summary>Nothing was written: this endpoint has already sent its close frame (or failed the connection).</summary>
-    Closed,
-    /// <summary>Nothing was written: a control frame payload longer than 125 bytes, or a close reason over 123 bytes.</summary>
-    PayloadTooLong,
-    /// <summary>Nothing was written: a close code that may not be sent (1005, 1006, 1015, or outside the valid ranges).</summary>
-    InvalidCloseCode,
-    /// <summary>Nothing was written: a close reason that is not valid UTF-8.</summary>
-    InvalidUtf8,
-    /// <summary>Nothing was written: a fragment whose message type differs from the message it continues.</summary>
-    MessageTypeMismatch,
-    /// <summary>
-    /// Nothing was written: the connection's outbound buffer is over its limit because the peer is not reading
-    /// (see <c>WebSocketConnectionOptions.BackpressurePolicy</c>); with a closing policy the connection is now closing.
-    /// </summary>
-    BufferFull,
 }

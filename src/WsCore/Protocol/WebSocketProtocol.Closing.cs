@@ -47,7 +47,7 @@ public sealed partial class WebSocketProtocol
     {
         if (HasPendingOutput) WritePendingOutput(output);
         WriteControl(output, WebSocketOpcode.Close, payload);
-        _state = IsCloseReceived ? WebSocketState.Closed : WebSocketState.CloseSent;
+        _state = IsCloseReceived ? CloseHandshakeState.Closed : CloseHandshakeState.CloseSent;
     }
 
     /// <summary>
@@ -70,17 +70,17 @@ public sealed partial class WebSocketProtocol
         _phase = ReceivePhase.Closed;
         if (closeSent)
         {
-            _state = WebSocketState.Closed;
+            _state = CloseHandshakeState.Closed;
         }
         else if (_autoCloseReply)
         {
             // Echo the peer's code (§5.5.1); an empty close is answered with an empty close.
             QueueClose(code == CloseCodes.NoStatusReceived ? default : payload.Slice(0, 2));
-            _state = WebSocketState.Closed;
+            _state = CloseHandshakeState.Closed;
         }
         else
         {
-            _state = WebSocketState.CloseReceived;
+            _state = CloseHandshakeState.CloseReceived;
         }
         // Data after the peer's close is ignored.
         result = new ReceiveResult(inputLength, 0, default, false);
@@ -106,7 +106,7 @@ public sealed partial class WebSocketProtocol
             payload[1] = (byte)code;
             QueueClose(payload);
         }
-        _state = WebSocketState.Closed;
+        _state = CloseHandshakeState.Closed;
         result = new ReceiveResult(inputLength, 0, default, false);
         return ReceiveStatus.ProtocolError;
     }

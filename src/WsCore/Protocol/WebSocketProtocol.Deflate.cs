@@ -82,7 +82,7 @@ public sealed partial class WebSocketProtocol
             }
             _context.MessageLength += produced;
             bool endOfMessage = endOfInput && inflated == OperationStatus.Done;
-            if (_context.MessageType == MessageType.Text && !_utf8.Validate(destination.Slice(written, produced), endOfMessage))
+            if (_context.MessageKind == MessageKind.Text && !_utf8.Validate(destination.Slice(written, produced), endOfMessage))
             {
                 return Fail(ProtocolViolation.InvalidUtf8, input.Length, out result);
             }
@@ -93,12 +93,12 @@ public sealed partial class WebSocketProtocol
                 _phase = ReceivePhase.Header;
                 _context.InMessage = false;
                 _inflateStart = _inflateEnd = 0;
-                result = new ReceiveResult(consumed, written, _context.MessageType, true);
+                result = new ReceiveResult(consumed, written, _context.MessageKind, true);
                 return ReceiveStatus.MessageData;
             }
             if (_inflatePending) break;
         }
-        result = new ReceiveResult(consumed, written, _context.MessageType, false);
+        result = new ReceiveResult(consumed, written, _context.MessageKind, false);
         return ReceiveStatus.MessageData;
     }
 
@@ -108,7 +108,7 @@ public sealed partial class WebSocketProtocol
     /// frame of the message carries the opcode and RSV1 (RFC 7692 §6.1); a fragment whose bytes the compressor keeps back
     /// emits no frame, and the last fragment always ends the message with a final frame.
     /// </summary>
-    private void WriteCompressed(IBufferWriter<byte> output, ReadOnlySpan<byte> payload, MessageType type, bool endOfMessage)
+    private void WriteCompressed(IBufferWriter<byte> output, ReadOnlySpan<byte> payload, MessageKind type, bool endOfMessage)
     {
         int reserve = FrameWriter.GetInPlaceHeaderReserve(_sendMasked);
         while (true)

@@ -36,8 +36,8 @@ public sealed partial class WebSocketProtocol
                 ReadOnlySpan<byte> payload = input.Slice(headerLength, length);
                 bool masked = _context.ExpectMasked;
                 uint key = masked ? BinaryPrimitives.ReadUInt32LittleEndian(input.Slice(2)) : 0;
-                MessageType type = (MessageType)(b0 & 0x0F);
-                if (type == MessageType.Text)
+                MessageKind type = (MessageKind)(b0 & 0x0F);
+                if (type == MessageKind.Text)
                 {
                     // The unmasking pass (a copy with key 0) tells whether the text is all ASCII, hence valid.
                     Masking.ApplyAndCheckAscii(payload, target, key, 0, out bool allAscii);
@@ -167,7 +167,7 @@ public sealed partial class WebSocketProtocol
         Span<byte> target = destination.Slice(0, take);
         bool frameDone = _frameRemaining == take;
         bool endOfMessage = frameDone & _frameFin;
-        if (_context.MessageType == MessageType.Text)
+        if (_context.MessageKind == MessageKind.Text)
         {
             // Unmask (or copy: an unmasked frame's key is 0) and validate block by block. The unmasking pass
             // also tells whether the block is all ASCII; such a block, starting at a code point boundary, is
@@ -202,7 +202,7 @@ public sealed partial class WebSocketProtocol
             _phase = ReceivePhase.Header;
             if (endOfMessage) _context.InMessage = false;
         }
-        result = new ReceiveResult(consumed, take, _context.MessageType, endOfMessage);
+        result = new ReceiveResult(consumed, take, _context.MessageKind, endOfMessage);
         return ReceiveStatus.MessageData;
     }
 

@@ -34,17 +34,17 @@ public sealed partial class WebSocketProtocol
     /// <param name="type">The message's type; a continuation fragment must give the same type as the first.</param>
     /// <param name="endOfMessage">True for the last (or only) fragment.</param>
     /// <returns><see cref="SendStatus.Done"/>, or why nothing was written.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> is not <see cref="MessageType.Text"/> or <see cref="MessageType.Binary"/>.</exception>
-    public SendStatus WriteMessage(IBufferWriter<byte> output, ReadOnlySpan<byte> payload, MessageType type, bool endOfMessage)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> is not <see cref="MessageKind.Text"/> or <see cref="MessageKind.Binary"/>.</exception>
+    public SendStatus WriteMessage(IBufferWriter<byte> output, ReadOnlySpan<byte> payload, MessageKind type, bool endOfMessage)
     {
         ArgumentNullException.ThrowIfNull(output);
-        if (type is not (MessageType.Text or MessageType.Binary)) throw new ArgumentOutOfRangeException(nameof(type));
+        if (type is not (MessageKind.Text or MessageKind.Binary)) throw new ArgumentOutOfRangeException(nameof(type));
         if (IsCloseSent) return SendStatus.Closed;
         WebSocketOpcode opcode;
         if (_sendInMessage)
         {
             // Checked before any queued frame is written: a refused call writes nothing.
-            if (type != _sendMessageType) return SendStatus.MessageTypeMismatch;
+            if (type != _sendMessageType) return SendStatus.MessageKindMismatch;
             opcode = WebSocketOpcode.Continuation;
         }
         else

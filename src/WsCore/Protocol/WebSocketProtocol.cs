@@ -46,14 +46,14 @@ public sealed partial class WebSocketProtocol : IDisposable
     private int _controlCount;
 
     // Closing (the one record of it: IsCloseSent and IsCloseReceived are read from it).
-    private WebSocketState _state;
+    private CloseHandshakeState _state;
     private ProtocolViolation _violation;
     private ushort _peerCloseCode;
     private int _peerReasonLength;
 
     // Send side.
     private bool _sendInMessage;
-    private MessageType _sendMessageType;
+    private MessageKind _sendMessageType;
 
     // Frames queued by the engine itself.
     private bool _pendingPong;
@@ -112,7 +112,7 @@ public sealed partial class WebSocketProtocol : IDisposable
     public WebSocketRole Role => _role;
 
     /// <summary>The closing-handshake state.</summary>
-    public WebSocketState State => _state;
+    public CloseHandshakeState State => _state;
 
     /// <summary>The violation that failed the connection, or <see cref="ProtocolViolation.None"/>.</summary>
     public ProtocolViolation Violation => _violation;
@@ -130,7 +130,7 @@ public sealed partial class WebSocketProtocol : IDisposable
     public bool HasPendingOutput => _pendingPong | _pendingClose;
 
     /// <summary>True once this endpoint has sent or queued its close frame.</summary>
-    public bool IsCloseSent => _state is WebSocketState.CloseSent or WebSocketState.Closed; // failing the connection queues one
+    public bool IsCloseSent => _state is CloseHandshakeState.CloseSent or CloseHandshakeState.Closed; // failing the connection queues one
 
     /// <summary>True once the peer's close frame has arrived.</summary>
     public bool IsCloseReceived => _peerCloseCode != 0; // a close frame's code is 1005 or a valid code, never 0
@@ -140,7 +140,7 @@ public sealed partial class WebSocketProtocol : IDisposable
     /// nothing is left to write. A server closes the TCP connection first (§7.1.1); a client should wait a little for
     /// the server to do so before closing it itself.
     /// </summary>
-    public bool CanCloseTransport => _state == WebSocketState.Closed && !HasPendingOutput;
+    public bool CanCloseTransport => _state == CloseHandshakeState.Closed && !HasPendingOutput;
 
     [InlineArray(FrameHeader.MaxControlPayloadLength)]
     private struct ControlBuffer

@@ -28,7 +28,7 @@ public sealed record WebSocketProtocolOptions
 
     /// <summary>
     /// Answer the peer's close frame with a close frame echoing its code as soon as it arrives (§5.5.1). Default true.
-    /// When false, the state stays <see cref="WebSocketState.CloseReceived"/> until the application sends its own close.
+    /// When false, the state stays <see cref="CloseHandshakeState.CloseReceived"/> until the application sends its own close.
     /// </summary>
     public bool AutoCloseReply { get; init; } = true;
 

@@ -1,0 +1,23 @@
+namespace WsCore.Protocol;
+
+/// <summary>The result of a send call on <see cref="WebSocketProtocol"/>.</summary>
+public enum SendStatus
+{
+    /// <summary>The frame was written.</summary>
+    Done,
+    /// <summary>Nothing was written: this endpoint has already sent its close frame (or failed the connection).</summary>
+    Closed,
+    /// <summary>Nothing was written: a control frame payload longer than 125 bytes, or a close reason over 123 bytes.</summary>
+    PayloadTooLong,
+    /// <summary>Nothing was written: a close code that may not be sent (1005, 1006, 1015, or outside the valid ranges).</summary>
+    InvalidCloseCode,
+    /// <summary>Nothing was written: a close reason that is not valid UTF-8.</summary>
+    InvalidUtf8,
+    /// <summary>Nothing was written: a fragment whose message type differs from the message it continues.</summary>
+    MessageKindMismatch,
+    /// <summary>
+    /// Nothing was written: the connection's outbound buffer is over its limit because the peer is not reading
+    /// (see <c>WebSocketConnectionOptions.BackpressurePolicy</c>); with a closing policy the connection is now closing.
+    /// </summary>
+    BufferFull,
+}
