@@ -18,13 +18,14 @@ public sealed partial class WebSocketProtocol
     {
         ArgumentNullException.ThrowIfNull(output);
         if (IsCloseSent) return SendStatus.Closed;
-        Span<byte> payload = stackalloc byte[FrameHeader.MaxControlPayloadLength];
-        OperationStatus s = ClosePayload.TryWrite(payload, code, reason, out int length);
-        if (s != OperationStatus.Done)
+        switch (ClosePayload.CheckOutgoing(code, reason))
         {
-            if (!CloseCodes.IsValidToSend(code)) return SendStatus.InvalidCloseCode;
-            return reason.Length > ClosePayload.MaxReasonLength ? SendStatus.PayloadTooLong : SendStatus.InvalidUtf8;
+            case ClosePayloadStatus.InvalidCode: return SendStatus.InvalidCloseCode;
+            case ClosePayloadStatus.TooLong: return SendStatus.PayloadTooLong;
+            case ClosePayloadStatus.InvalidUtf8Reason: return SendStatus.InvalidUtf8;
         }
+        Span<byte> payload = stackalloc byte[FrameHeader.MaxControlPayloadLength];
+        ClosePayload.TryWrite(payload, code, reason, out int length); // Done: checked above, and the buffer holds any valid payload
         WriteCloseFrame(output, payload.Slice(0, length));
         return SendStatus.Done;
     }
