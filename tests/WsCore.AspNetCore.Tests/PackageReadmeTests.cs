@@ -12,8 +12,9 @@ namespace WsCore.AspNetCore.Tests;
 
 /// <summary>
 /// The package READMEs (src/WsCore/README.md, src/WsCore.AspNetCore/README.md) show only compiled code: every ```csharp
-/// block is preceded by <c>&lt;!-- sample: tests/WsCore.Samples/X.cs --&gt;</c> and is that file, verbatim (the samples
-/// project compiles them; this test compares), and every sample is shown. The examples are then run.
+/// block is preceded by the line <c>[sample X.cs]: tests/WsCore.Samples/X.cs</c> (a Markdown link reference definition:
+/// never rendered, so nuget.org shows nothing of it) and is that file, verbatim (the samples project compiles them;
+/// this test compares), and every sample is shown. The examples are then run.
 /// </summary>
 public partial class PackageReadmeTests
 {
@@ -23,7 +24,7 @@ public partial class PackageReadmeTests
     [GeneratedRegex(@"^```csharp\n(.*?)^```$", RegexOptions.Singleline | RegexOptions.Multiline)]
     private static partial Regex CSharpBlock();
 
-    [GeneratedRegex(@"<!-- sample: (\S+) -->\n$")]
+    [GeneratedRegex(@"\n\[sample [^\]\n]+\]: (\S+)\n$")]
     private static partial Regex SampleMarkerAtEnd();
 
     private static string RepositoryRoot()
@@ -50,7 +51,7 @@ public partial class PackageReadmeTests
         foreach (Match block in blocks)
         {
             Match marker = SampleMarkerAtEnd().Match(text, 0, block.Index);
-            Assert.True(marker.Success, $"{readme}: a ```csharp block at offset {block.Index} has no <!-- sample: path --> line right before it");
+            Assert.True(marker.Success, $"{readme}: a ```csharp block at offset {block.Index} has no [sample X.cs]: tests/WsCore.Samples/X.cs line right before it");
             string path = marker.Groups[1].Value;
             Assert.StartsWith("tests/WsCore.Samples/", path, StringComparison.Ordinal);
             Assert.True(File.Exists(Path.Combine(root, path)), $"{readme} names {path}, which does not exist");
@@ -67,7 +68,7 @@ public partial class PackageReadmeTests
         foreach (string file in Directory.GetFiles(Path.Combine(root, "tests/WsCore.Samples"), "*.cs"))
         {
             string path = "tests/WsCore.Samples/" + Path.GetFileName(file);
-            Assert.Contains($"<!-- sample: {path} -->", all, StringComparison.Ordinal);
+            Assert.Contains($"[sample {Path.GetFileName(file)}]: {path}\n```csharp\n", all, StringComparison.Ordinal);
         }
     }
 
