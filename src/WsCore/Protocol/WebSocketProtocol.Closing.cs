@@ -89,6 +89,13 @@ public sealed partial class WebSocketProtocol
     }
 
     /// <summary>
+    /// Fails the connection for a violation the adapter detected (a message over the limit a
+    /// <c>WebSocketConnection.ReceiveMessageAsync</c> caller gave: <see cref="ProtocolViolation.MessageTooLarge"/>), exactly
+    /// as if the engine had: receiving stops and the close frame with the violation's code is queued.
+    /// </summary>
+    internal void FailReceive(ProtocolViolation violation) => Fail(violation, 0, out _);
+
+    /// <summary>
     /// Fails the connection (§7.1.7) for a violation by the peer: receiving stops (<see cref="ReceivePhase.Closed"/>,
     /// all input consumed), and unless this endpoint has closed already, a close frame with the violation's code is queued.
     /// </summary>
