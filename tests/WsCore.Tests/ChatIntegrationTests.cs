@@ -1,3 +1,4 @@
+using WsCore.Framing;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Diagnostics;

@@ -1,4 +1,4 @@
-namespace WsCore.Protocol;
+namespace WsCore.Framing;
 
 /// <summary>Which end of the connection this endpoint is: it decides the masking rules (RFC 6455 §5.1).</summary>
 public enum WebSocketRole
