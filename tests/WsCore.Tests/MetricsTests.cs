@@ -169,6 +169,25 @@ public class MetricsTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Idle_and_lifetime_closes_are_counted_by_kind()
+    {
+        using var recorder = new Recorder();
+        var time = new FakeTimeProvider();
+        var pipes = (new Pipe(), new Pipe(), new Pipe(), new Pipe());
+        await using var idle = new WebSocketConnection(new DuplexPipe(pipes.Item1.Reader, pipes.Item2.Writer), WebSocketRole.Server,
+            new WebSocketConnectionOptions { TimeProvider = time, IdleTimeout = TimeSpan.FromSeconds(10) });
+        await using var old = new WebSocketConnection(new DuplexPipe(pipes.Item3.Reader, pipes.Item4.Writer), WebSocketRole.Client,
+            new WebSocketConnectionOptions { TimeProvider = time, MaxLifetime = TimeSpan.FromSeconds(20), IdleTimeout = TimeSpan.FromSeconds(30) });
+        time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, recorder["wscore.timeout|server|idle"]);
+        Assert.Equal(1, recorder[$"wscore.close.sent|server|{CloseCodes.GoingAway}"]);
+        time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, recorder["wscore.timeout|client|max_lifetime"]);
+        Assert.Equal(1, recorder["wscore.timeout|server|close_timed_out"]); // the idle one's peer never answered in 10 s
+        Assert.Equal(3, recorder["wscore.timeout#count"]);
+    }
+
+    [Fact]
     public void Close_codes_are_tagged_with_bounded_cardinality()
     {
         using var recorder = new Recorder();

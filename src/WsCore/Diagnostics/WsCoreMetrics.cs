@@ -24,7 +24,7 @@ namespace WsCore.Diagnostics;
 /// <item><c>wscore.protocol.violation</c> {violation}, counter [role, <c>websocket.violation</c>: a <see cref="ProtocolViolation"/> name]: what peers sent wrong.</item>
 /// <item><c>wscore.backpressure</c> {event}, counter [role, <c>websocket.backpressure.action</c>: buffer_full, close_1013, close_1009].</item>
 /// <item><c>wscore.ping.rtt</c> s, histogram [role]: from a measured ping (keep-alive pings are measured) to its pong.</item>
-/// <item><c>wscore.timeout</c> {timeout}, counter [role, <c>websocket.timeout.kind</c>: peer_unresponsive, close_timed_out].</item>
+/// <item><c>wscore.timeout</c> {timeout}, counter [role, <c>websocket.timeout.kind</c>: peer_unresponsive, close_timed_out, idle, max_lifetime]: connections closed (idle, max_lifetime: with 1001) or aborted by their own clock.</item>
 /// </list>
 /// </remarks>
 public static class WsCoreMetrics
@@ -46,7 +46,7 @@ public static class WsCoreMetrics
     internal static readonly Counter<long> Violations = s_meter.CreateCounter<long>("wscore.protocol.violation", "{violation}", "Protocol violations by peers, by kind.");
     internal static readonly Counter<long> Backpressure = s_meter.CreateCounter<long>("wscore.backpressure", "{event}", "Sends refused or connections closed because the outbound buffer was full.");
     internal static readonly Histogram<double> PingRoundTrip = s_meter.CreateHistogram<double>("wscore.ping.rtt", "s", "Round-trip time from a measured ping to its pong.");
-    internal static readonly Counter<long> Timeouts = s_meter.CreateCounter<long>("wscore.timeout", "{timeout}", "Connections aborted by their own clock.");
+    internal static readonly Counter<long> Timeouts = s_meter.CreateCounter<long>("wscore.timeout", "{timeout}", "Connections closed or aborted by their own clock, by kind.");
 
     internal const string RoleKey = "websocket.role";
     internal const string MessageKindKey = "websocket.message.type";
@@ -69,6 +69,8 @@ public static class WsCoreMetrics
     private static readonly KeyValuePair<string, object?> s_close1009 = new(BackpressureActionKey, "close_1009");
     private static readonly KeyValuePair<string, object?> s_peerUnresponsive = new(TimeoutKindKey, "peer_unresponsive");
     private static readonly KeyValuePair<string, object?> s_closeTimedOut = new(TimeoutKindKey, "close_timed_out");
+    private static readonly KeyValuePair<string, object?> s_idle = new(TimeoutKindKey, "idle");
+    private static readonly KeyValuePair<string, object?> s_maxLifetime = new(TimeoutKindKey, "max_lifetime");
 
     internal static KeyValuePair<string, object?> Role(WebSocketRole role) => role == WebSocketRole.Server ? s_server : s_client;
 
@@ -93,7 +95,13 @@ public static class WsCoreMetrics
     };
 
     internal static KeyValuePair<string, object?> TimeoutKind(KeepAliveAction action)
-        => action == KeepAliveAction.CloseTimedOut ? s_closeTimedOut : s_peerUnresponsive;
+        => action switch
+        {
+            KeepAliveAction.CloseTimedOut => s_closeTimedOut,
+            KeepAliveAction.IdleTimeout => s_idle,
+            KeepAliveAction.MaxLifetimeReached => s_maxLifetime,
+            _ => s_peerUnresponsive,
+        };
 
     private static KeyValuePair<string, object?>[] CreateKnownCodes()
     {

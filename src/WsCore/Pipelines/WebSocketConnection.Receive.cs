@@ -108,6 +108,7 @@ public sealed partial class WebSocketConnection
                     }
                     if (_keepAliveEnabled && !sequence.IsEmpty) _keepAlive.OnFrameReceived(Now);
                     status = Process(sequence, buffer.Span, out consumed, out result);
+                    if (_idleTimeoutEnabled && status == ReceiveStatus.MessageData) _keepAlive.OnMessageActivity(Now);
                     if (status == ReceiveStatus.Pong) pongWaiter = OnPongLocked(out roundTrip);
                 }
                 if (status == ReceiveStatus.NeedMoreData)

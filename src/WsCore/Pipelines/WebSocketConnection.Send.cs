@@ -44,6 +44,7 @@ public sealed partial class WebSocketConnection
                 try
                 {
                     status = _protocol.WriteMessage(target, payload.Span, type, endOfMessage);
+                    if (_idleTimeoutEnabled && status == SendStatus.Done) _keepAlive.OnMessageActivity(Now);
                 }
                 catch (Exception e) when (e is not ArgumentException)
                 {

@@ -35,6 +35,7 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly long _startTimestamp;
     private readonly bool _keepAliveEnabled;
+    private readonly bool _idleTimeoutEnabled;
     private readonly BackpressurePolicy _policy;
     private readonly long _maxBuffered;
     // Who may touch what (the rule the adapters follow; issue 11):
@@ -130,9 +131,11 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
         _roleTag = WsCoreMetrics.Role(role);
         WsCoreMetrics.OpenedConnections.Add(1, _roleTag);
         WsCoreMetrics.ActiveConnections.Add(1, _roleTag);
-        _keepAlive = new KeepAlive(_options.KeepAliveInterval, _options.KeepAliveTimeout, _options.CloseTimeout, TimeSpan.Zero);
+        _keepAlive = new KeepAlive(_options.KeepAliveInterval, _options.KeepAliveTimeout, _options.CloseTimeout,
+            _options.IdleTimeout, _options.MaxLifetime, TimeSpan.Zero);
         _keepAliveEnabled = _keepAlive.Interval != TimeSpan.MaxValue;
-        if (_keepAliveEnabled)
+        _idleTimeoutEnabled = _keepAlive.IdleTimeout != TimeSpan.MaxValue;
+        if (_keepAlive.HasDeadlines)
         {
             lock (_protocolLock) ArmTimerLocked(TimeSpan.Zero);
         }
@@ -171,9 +174,12 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
     public CloseHandshakeState State => _protocol.State;
 
     /// <summary>
-    /// Why the connection was aborted by its own clock: <see cref="KeepAliveAction.PeerUnresponsive"/> (no answer to a
-    /// keep-alive ping in time) or <see cref="KeepAliveAction.CloseTimedOut"/> (the peer did not finish the closing
-    /// handshake in time); <see cref="KeepAliveAction.None"/> otherwise.
+    /// Why the connection was ended by its own clock, the latest reason: <see cref="KeepAliveAction.PeerUnresponsive"/>
+    /// (no answer to a keep-alive ping in time, aborted), <see cref="KeepAliveAction.IdleTimeout"/> or
+    /// <see cref="KeepAliveAction.MaxLifetimeReached"/> (closed with 1001; see
+    /// <see cref="WebSocketConnectionOptions.IdleTimeout"/>, <see cref="WebSocketConnectionOptions.MaxLifetime"/>), or
+    /// <see cref="KeepAliveAction.CloseTimedOut"/> (the peer did not finish the closing handshake in time, aborted; it
+    /// replaces an earlier idle or lifetime reason); <see cref="KeepAliveAction.None"/> otherwise.
     /// </summary>
     public KeepAliveAction TimedOut => _timedOut;
 
