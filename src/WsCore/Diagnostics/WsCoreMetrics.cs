@@ -25,6 +25,7 @@ namespace WsCore.Diagnostics;
 /// <item><c>wscore.backpressure</c> {event}, counter [role, <c>websocket.backpressure.action</c>: buffer_full, close_1013, close_1009].</item>
 /// <item><c>wscore.ping.rtt</c> s, histogram [role]: from a measured ping (keep-alive pings are measured) to its pong.</item>
 /// <item><c>wscore.timeout</c> {timeout}, counter [role, <c>websocket.timeout.kind</c>: peer_unresponsive, close_timed_out, idle, max_lifetime]: connections closed (idle, max_lifetime: with 1001) or aborted by their own clock.</item>
+/// <item><c>wscore.callback.failed</c> {exception}, counter [role, <c>websocket.callback</c>: ping_received, pong_received]: application callbacks that threw (caught; the connection goes on).</item>
 /// </list>
 /// </remarks>
 public static class WsCoreMetrics
@@ -48,12 +49,18 @@ public static class WsCoreMetrics
     internal static readonly Histogram<double> PingRoundTrip = s_meter.CreateHistogram<double>("wscore.ping.rtt", "s", "Round-trip time from a measured ping to its pong.");
     internal static readonly Counter<long> Timeouts = s_meter.CreateCounter<long>("wscore.timeout", "{timeout}", "Connections closed or aborted by their own clock, by kind.");
 
+    internal static readonly Counter<long> CallbackFailures = s_meter.CreateCounter<long>("wscore.callback.failed", "{exception}", "Application callbacks that threw (caught and counted), by callback.");
+
     internal const string RoleKey = "websocket.role";
     internal const string MessageKindKey = "websocket.message.type";
     internal const string CloseCodeKey = "websocket.close.code";
     internal const string ViolationKey = "websocket.violation";
     internal const string BackpressureActionKey = "websocket.backpressure.action";
     internal const string TimeoutKindKey = "websocket.timeout.kind";
+    internal const string CallbackKey = "websocket.callback";
+
+    internal static readonly KeyValuePair<string, object?> PingCallbackTag = new(CallbackKey, "ping_received");
+    internal static readonly KeyValuePair<string, object?> PongCallbackTag = new(CallbackKey, "pong_received");
 
     private static readonly KeyValuePair<string, object?> s_server = new(RoleKey, "server");
     private static readonly KeyValuePair<string, object?> s_client = new(RoleKey, "client");

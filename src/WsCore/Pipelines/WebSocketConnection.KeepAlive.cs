@@ -178,9 +178,9 @@ public sealed partial class WebSocketConnection
     }
 
     /// <summary>A pong arrived (caller holds the protocol lock): when it answers the measured ping, the round trip is done.</summary>
-    private TaskCompletionSource<TimeSpan?>? OnPongLocked(out TimeSpan roundTrip)
+    private TaskCompletionSource<TimeSpan?>? OnPongLocked(out TimeSpan? roundTrip)
     {
-        roundTrip = default;
+        roundTrip = null;
         ReadOnlySpan<byte> payload = _protocol.ControlPayload;
         if (_roundTripSequence == 0 || payload.Length != 8
             || System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(payload) != _roundTripSequence)
@@ -188,9 +188,10 @@ public sealed partial class WebSocketConnection
             return null; // an unsolicited pong, or one for an older ping
         }
         _roundTripSequence = 0;
-        roundTrip = Now - _roundTripSentAt;
-        Interlocked.Exchange(ref _roundTripTicks, roundTrip.Ticks);
-        if (WsCoreMetrics.PingRoundTrip.Enabled) WsCoreMetrics.PingRoundTrip.Record(roundTrip.TotalSeconds, _roleTag);
+        TimeSpan measured = Now - _roundTripSentAt;
+        roundTrip = measured;
+        Interlocked.Exchange(ref _roundTripTicks, measured.Ticks);
+        if (WsCoreMetrics.PingRoundTrip.Enabled) WsCoreMetrics.PingRoundTrip.Record(measured.TotalSeconds, _roleTag);
         TaskCompletionSource<TimeSpan?>? waiter = _roundTripWaiter;
         _roundTripWaiter = null;
         return waiter;

@@ -98,7 +98,7 @@ public sealed partial class WebSocketConnection
                 ReceiveResult result;
                 long consumed;
                 TaskCompletionSource<TimeSpan?>? pongWaiter = null;
-                TimeSpan roundTrip = default;
+                TimeSpan? roundTrip = null;
                 lock (_protocolLock)
                 {
                     if (_disposed)
@@ -128,9 +128,11 @@ public sealed partial class WebSocketConnection
                         RecordData(result.BytesWritten, result.MessageKind, result.EndOfMessage, received: true);
                         return new ConnectionReceiveResult(ConnectionReceiveKind.MessageData, result.BytesWritten, result.MessageKind, result.EndOfMessage, 0);
                     case ReceiveStatus.Ping:
+                        if (_options.PingReceived is not null) NotifyPing();
                         await WriteControlFramesAsync(cancellationToken).ConfigureAwait(false);
                         continue;
                     case ReceiveStatus.Pong:
+                        if (_options.PongReceived is not null) NotifyPong(roundTrip);
                         pongWaiter?.TrySetResult(roundTrip);
                         pongWaiter = null;
                         continue;
@@ -172,6 +174,35 @@ public sealed partial class WebSocketConnection
             // NeedMoreData always consumes the whole span.
         }
         return ReceiveStatus.NeedMoreData;
+    }
+
+    /// <summary>
+    /// The application's ping callback (no lock held; the payload is the engine's, which only this receive changes):
+    /// whatever it throws is caught and counted.
+    /// </summary>
+    private void NotifyPing()
+    {
+        try
+        {
+            _options.PingReceived!(this, _protocol.ControlPayload);
+        }
+        catch (Exception)
+        {
+            WsCoreMetrics.CallbackFailures.Add(1, _roleTag, WsCoreMetrics.PingCallbackTag);
+        }
+    }
+
+    /// <summary>The application's pong callback; see <see cref="NotifyPing"/>.</summary>
+    private void NotifyPong(TimeSpan? roundTrip)
+    {
+        try
+        {
+            _options.PongReceived!(this, _protocol.ControlPayload, roundTrip);
+        }
+        catch (Exception)
+        {
+            WsCoreMetrics.CallbackFailures.Add(1, _roleTag, WsCoreMetrics.PongCallbackTag);
+        }
     }
 
     /// <summary>

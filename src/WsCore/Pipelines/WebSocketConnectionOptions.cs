@@ -81,6 +81,19 @@ public sealed record WebSocketConnectionOptions
     /// <summary>The clock for keep-alive, idle timeout, maximum lifetime, close timeout and the client's close wait. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
+    /// <summary>
+    /// Called for every pong received, with its payload and, when it answers a measured ping, the round-trip time;
+    /// null (the default) for none. Use a static lambda (or a cached delegate): the connection then allocates nothing
+    /// to call it. See <see cref="PongReceivedHandler"/>.
+    /// </summary>
+    public PongReceivedHandler? PongReceived { get; init; }
+
+    /// <summary>
+    /// Called for every ping received (after its pong was queued), with its payload; null (the default) for none. See
+    /// <see cref="PingReceivedHandler"/>.
+    /// </summary>
+    public PingReceivedHandler? PingReceived { get; init; }
+
     /// <summary>What a send does when the peer does not read fast enough. Default <see cref="BackpressurePolicy.Wait"/>.</summary>
     public BackpressurePolicy BackpressurePolicy { get; init; } = BackpressurePolicy.Wait;
 
