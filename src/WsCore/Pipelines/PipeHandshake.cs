@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using WsCore.Compression;
+using WsCore.Diagnostics;
 using WsCore.Handshake;
+using WsCore.Protocol;
 
 namespace WsCore.Pipelines;
 
@@ -41,16 +43,48 @@ public static class PipeHandshake
     internal static async ValueTask<ServerHandshakeResult> AcceptCoreAsync(IDuplexPipe transport, Func<HandshakeRequest, ServerHandshakeDecision>? policy,
         HandshakeOptions options, PerMessageDeflateOptions? perMessageDeflate, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {
+        time ??= TimeProvider.System;
+        long started = time.GetTimestamp();
         using var deadline = Deadline.Start(timeout, time, cancellationToken);
+        ServerHandshakeResult result;
         try
         {
-            return await AcceptUntilAsync(transport, policy, options, perMessageDeflate, deadline.Token).ConfigureAwait(false);
+            result = await AcceptUntilAsync(transport, policy, options, perMessageDeflate, deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (deadline.HasExpired)
         {
             // A slowloris client (or one that stopped reading our answer): tell it why, without waiting long, and report it.
             await TryRejectAsync(transport.Output, HandshakeRequestError.TimedOut, time).ConfigureAwait(false);
-            return new ServerHandshakeResult(null, default, null, HandshakeRequestError.TimedOut);
+            result = new ServerHandshakeResult(null, default, null, HandshakeRequestError.TimedOut);
+        }
+        catch (Exception e)
+        {
+            // The caller's cancellation, a failed transport, or a policy bug (answered 500): counted, then the caller's.
+            WsCoreMetrics.RecordHandshake(WebSocketRole.Server, HandshakeOutcome.Failed, e is ArgumentException ? 500 : 0, time.GetElapsedTime(started));
+            throw;
+        }
+        RecordServer(result, time.GetElapsedTime(started));
+        return result;
+    }
+
+    private static void RecordServer(ServerHandshakeResult result, TimeSpan duration)
+    {
+        if (result.IsAccepted)
+        {
+            WsCoreMetrics.RecordHandshake(WebSocketRole.Server, HandshakeOutcome.Accepted, result.Response!.StatusCode, duration);
+        }
+        else if (result.Error == HandshakeRequestError.TimedOut)
+        {
+            WsCoreMetrics.RecordHandshake(WebSocketRole.Server, HandshakeOutcome.TimedOut, 408, duration);
+        }
+        else if (result.Error == HandshakeRequestError.IncompleteRequest)
+        {
+            WsCoreMetrics.RecordHandshake(WebSocketRole.Server, HandshakeOutcome.Failed, 0, duration); // no answer sent
+        }
+        else
+        {
+            int status = result.Error != HandshakeRequestError.None ? HandshakeRequestErrors.StatusCode(result.Error) : result.Response?.StatusCode ?? 0;
+            WsCoreMetrics.RecordHandshake(WebSocketRole.Server, HandshakeOutcome.Rejected, status, duration);
         }
     }
 
@@ -121,7 +155,10 @@ public static class PipeHandshake
         ArgumentNullException.ThrowIfNull(transport);
         ArgumentNullException.ThrowIfNull(request);
         options ??= HandshakeOptions.Default;
-        using var deadline = Deadline.Start(options.Timeout, options.TimeProvider, cancellationToken);
+        TimeProvider time = options.TimeProvider ?? TimeProvider.System;
+        long started = time.GetTimestamp();
+        using var deadline = Deadline.Start(options.Timeout, time, cancellationToken);
+        ClientHandshakeResult result;
         try
         {
             string key = HandshakeRequestWriter.Write(transport.Output, request);
@@ -130,12 +167,23 @@ public static class PipeHandshake
             HandshakeReadStatus status = await ReadHeadAsync(transport.Input, (ReadOnlySpan<byte> span, out int consumed) => reader.Read(span, out consumed), deadline.Token).ConfigureAwait(false);
             HandshakeResponseError error = status == HandshakeReadStatus.Done ? HandshakeResponseError.None
                 : reader.Error == HandshakeResponseError.None ? HandshakeResponseError.IncompleteResponse : reader.Error;
-            return new ClientHandshakeResult(reader.Response, error, reader.StatusCode);
+            result = new ClientHandshakeResult(reader.Response, error, reader.StatusCode);
         }
         catch (OperationCanceledException) when (deadline.HasExpired)
         {
-            return new ClientHandshakeResult(null, HandshakeResponseError.TimedOut, 0);
+            result = new ClientHandshakeResult(null, HandshakeResponseError.TimedOut, 0);
         }
+        catch (Exception)
+        {
+            WsCoreMetrics.RecordHandshake(WebSocketRole.Client, HandshakeOutcome.Failed, 0, time.GetElapsedTime(started));
+            throw;
+        }
+        HandshakeOutcome outcome = result.IsAccepted ? HandshakeOutcome.Accepted
+            : result.Error == HandshakeResponseError.TimedOut ? HandshakeOutcome.TimedOut
+            : result.Error == HandshakeResponseError.UnexpectedStatusCode ? HandshakeOutcome.Rejected
+            : HandshakeOutcome.Failed;
+        WsCoreMetrics.RecordHandshake(WebSocketRole.Client, outcome, result.StatusCode, time.GetElapsedTime(started));
+        return result;
     }
 
     /// <summary>

@@ -51,11 +51,14 @@ public sealed partial class WebSocketConnection
                     // them before waiting for the transport, which may have nothing more to say.
                     ReceiveStatus pendingStatus;
                     ReceiveResult pendingResult;
+                    (long, long) pendingInflated;
                     lock (_protocolLock)
                     {
                         if (_disposed) return Aborted();
                         pendingStatus = _protocol.Receive(default, buffer.Span, out pendingResult);
+                        pendingInflated = TakeInflatedLocked();
                     }
+                    RecordCompression(pendingInflated, received: true);
                     if (pendingStatus == ReceiveStatus.MessageData)
                     {
                         RecordData(pendingResult.BytesWritten, pendingResult.MessageKind, pendingResult.EndOfMessage, received: true);
@@ -99,6 +102,7 @@ public sealed partial class WebSocketConnection
                 long consumed;
                 TaskCompletionSource<TimeSpan?>? pongWaiter = null;
                 TimeSpan? roundTrip = null;
+                (long, long) inflated = default;
                 lock (_protocolLock)
                 {
                     if (_disposed)
@@ -109,8 +113,10 @@ public sealed partial class WebSocketConnection
                     if (_keepAliveEnabled && !sequence.IsEmpty) _keepAlive.OnFrameReceived(Now);
                     status = Process(sequence, buffer.Span, out consumed, out result);
                     if (_idleTimeoutEnabled && status == ReceiveStatus.MessageData) _keepAlive.OnMessageActivity(Now);
+                    if (_protocol.IsCompressionEnabled) inflated = TakeInflatedLocked();
                     if (status == ReceiveStatus.Pong) pongWaiter = OnPongLocked(out roundTrip);
                 }
+                if (_protocol.IsCompressionEnabled) RecordCompression(inflated, received: true);
                 if (status == ReceiveStatus.NeedMoreData)
                 {
                     _input.AdvanceTo(sequence.End);

@@ -88,6 +88,11 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
     private readonly KeyValuePair<string, object?> _roleTag;
     private int _metricsEnded;
     private int _closeSentRecorded;
+    // permessage-deflate byte counts already recorded (guarded by _protocolLock): the engine's totals minus these are new.
+    private long _deflateInRecorded;
+    private long _deflateOutRecorded;
+    private long _inflateInRecorded;
+    private long _inflateOutRecorded;
 
     // Round-trip measurement (guarded by _protocolLock, the payload also by _sendLock): the sequence number of the
     // measured ping in flight (0: none), when it went out, who waits for its pong; the last result (-1: none yet).
@@ -202,6 +207,33 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
         KeyValuePair<string, object?> typeTag = WsCoreMetrics.Type(type);
         if (count > 0) (received ? WsCoreMetrics.PayloadReceived : WsCoreMetrics.PayloadSent).Add(count, _roleTag, typeTag);
         if (endOfMessage) (received ? WsCoreMetrics.MessagesReceived : WsCoreMetrics.MessagesSent).Add(1, _roleTag, typeTag);
+    }
+
+    /// <summary>Caller holds the protocol lock: the deflate bytes (input, output) since the last call.</summary>
+    private (long Uncompressed, long Compressed) TakeDeflatedLocked()
+    {
+        long input = _protocol.DeflateInputBytes - _deflateInRecorded;
+        long output = _protocol.DeflateOutputBytes - _deflateOutRecorded;
+        _deflateInRecorded += input;
+        _deflateOutRecorded += output;
+        return (input, output);
+    }
+
+    /// <summary>Caller holds the protocol lock: the inflate bytes (output, input) since the last call.</summary>
+    private (long Uncompressed, long Compressed) TakeInflatedLocked()
+    {
+        long input = _protocol.InflateInputBytes - _inflateInRecorded;
+        long output = _protocol.InflateOutputBytes - _inflateOutRecorded;
+        _inflateInRecorded += input;
+        _inflateOutRecorded += output;
+        return (output, input);
+    }
+
+    private void RecordCompression((long Uncompressed, long Compressed) bytes, bool received)
+    {
+        KeyValuePair<string, object?> direction = received ? WsCoreMetrics.Received : WsCoreMetrics.Sent;
+        if (bytes.Compressed > 0) WsCoreMetrics.CompressedBytes.Add(bytes.Compressed, _roleTag, direction);
+        if (bytes.Uncompressed > 0) WsCoreMetrics.UncompressedBytes.Add(bytes.Uncompressed, _roleTag, direction);
     }
 
     private void RecordCloseSent(ushort code)
