@@ -115,8 +115,10 @@ public sealed class ReconnectingWebSocketClient
                 {
                     retryAfter = parsed;
                 }
-                delay = HandshakeFailureGuidance.GetRetryDelay(handshake?.Error == WsCore.Handshake.HandshakeResponseError.UnexpectedStatusCode ? lastStatus : handshake is null ? 0 : lastStatus == 0 ? 0 : 101,
-                    retryAfter, failures, _options.BaseDelay, _options.MaxDelay, _options.Random);
+                // The status the advice is about: the refusal's, 0 for no answer, or 101 for a switch that broke RFC 6455 §4.1.
+                int judged = handshake is null || handshake.StatusCode == 0 ? 0
+                    : handshake.Error == WsCore.Handshake.HandshakeResponseError.UnexpectedStatusCode ? handshake.StatusCode : 101;
+                delay = HandshakeFailureGuidance.GetRetryDelay(judged, retryAfter, failures, _options.BaseDelay, _options.MaxDelay, _options.Random);
                 if (delay is null) return Outcome(ReconnectStopReason.HandshakeRefused);
             }
             failures++;
