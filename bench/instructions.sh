@@ -54,12 +54,12 @@ for path in glob.glob(os.path.join(out, "callgrind.out*")):
 seen = []
 for _, name in sorted(order):
     if name not in seen: seen.append(name)
-rows = ["case\twire_bytes\tpayload_bytes\tN\tIr(N)\tIr(2N)\tIr_per_message\tIr_per_KiB"]
+rows = ["case\twire_bytes\tpayload_bytes\tN\tIr(N)\tIr(2N)\tIr_fixed\tIr_per_message\tIr_per_KiB"]
 for name in seen:
     (n1, i1), (n2, i2) = sorted(runs[name].items())
     per = (i2 - i1) / (n2 - n1)
     wire, payload = meta[name]
-    rows.append(f"{name}\t{wire}\t{payload}\t{n1}\t{i1}\t{i2}\t{per:.1f}\t{per * 1024 / payload:.1f}")
+    rows.append(f"{name}\t{wire}\t{payload}\t{n1}\t{i1}\t{i2}\t{2 * i1 - i2}\t{per:.1f}\t{per * 1024 / payload:.1f}")
 text = "\n".join(rows) + "\n"
 open(os.path.join(out, "instructions.tsv"), "w").write(text)
 print(text, end="")
