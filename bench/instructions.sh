@@ -6,8 +6,10 @@
 # substring of case names (the harness's --list prints them). Builds a copy of bench/WsCore.InstructionCount against
 # SOURCE_TREE (so two trees never share an obj directory), the callgrind client-request shim with gcc, then runs every
 # case once under callgrind: per case a warm-up, then N and 2N messages, each counted alone (CALLGRIND_ZERO_STATS
-# before, CALLGRIND_DUMP_STATS_AT after). Prints and writes $OUT/instructions.tsv: (I(2N) - I(N)) / N per message, all
-# threads, the harness's loop included (as in ReceiveBenchmarks' WsCore method).
+# before, CALLGRIND_DUMP_STATS_AT after). Prints and writes $OUT/instructions.tsv: (I(2N) - I(N)) / N per message, the
+# harness's loop included (as in ReceiveBenchmarks' WsCore method), counted on the main thread only (--separate-threads:
+# a runtime thread that JIT-compiles now and then landed in some counted runs, up to 0.7 M instructions); Ir_fixed =
+# 2 I(N) - I(2N) is what does not scale with N (about 145: the client-request calls) and shows a run that went wrong.
 # JIT: DOTNET_TieredCompilation=0 DOTNET_TieredPGO=0 DOTNET_ReadyToRun=0 (every method, framework included, JIT-compiled
 # once at full optimization, no tiering, no PGO), W^X off so valgrind sees JIT-written code as it is written.
 # Needs valgrind (apt-get install -y valgrind: /usr/include/valgrind/callgrind.h), gcc, python3.
@@ -19,7 +21,7 @@ FILTER="${3:-}"
 OUT="${OUT:-${TMPDIR:-/tmp}/wscore-instructions/$LABEL}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-rm -rf "$OUT/src" "$OUT/bin" "$OUT"/callgrind.out.*
+rm -rf "$OUT/src" "$OUT/bin" "$OUT"/callgrind.out* "$OUT/instructions.tsv"
 mkdir -p "$OUT/src"
 cp "$HERE/WsCore.InstructionCount/WsCore.InstructionCount.csproj" "$HERE/WsCore.InstructionCount/"*.cs \
    "$HERE/WsCore.InstructionCount/callgrind_marks.c" "$OUT/src/"
@@ -30,7 +32,7 @@ echo "tree: $TREE ($(git -C "$TREE" rev-parse --short HEAD 2>/dev/null || echo '
 
 ( cd "$OUT" && env DOTNET_TieredCompilation=0 DOTNET_TieredPGO=0 DOTNET_ReadyToRun=0 DOTNET_EnableWriteXorExecute=0 \
     DOTNET_gcServer=0 DOTNET_gcConcurrent=0 WSCORE_CGMARKS="$OUT/libwscore_cgmarks.so" \
-    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$OUT/callgrind.out" \
+    valgrind --tool=callgrind --instr-atstart=no --separate-threads=yes --callgrind-out-file="$OUT/callgrind.out" \
     dotnet "$OUT/bin/WsCore.InstructionCount.dll" ${FILTER:+"$FILTER"} >"$OUT/harness.log" 2>"$OUT/valgrind.log" ) \
   || { tail -20 "$OUT/valgrind.log"; exit 1; }
 
@@ -40,7 +42,7 @@ out = sys.argv[1]
 runs = {}  # case -> {n: Ir}
 meta = {}
 order = []
-for path in glob.glob(os.path.join(out, "callgrind.out*")):
+for path in glob.glob(os.path.join(out, "callgrind.out.*-01")):  # the main thread only
     desc = ir = None
     with open(path, errors="replace") as f:
         for line in f:
