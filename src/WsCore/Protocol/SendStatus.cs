@@ -20,4 +20,9 @@ public enum SendStatus
     /// (see <c>WebSocketConnectionOptions.BackpressurePolicy</c>); with a closing policy the connection is now closing.
     /// </summary>
     BufferFull,
+    /// <summary>
+    /// Nothing was written: a whole message (a <see cref="PreparedMessage"/>) cannot be sent while a fragmented message
+    /// is being sent, since frames of two messages may not interleave (RFC 6455 §5.4); send the last fragment first.
+    /// </summary>
+    MessageInProgress,
 }
