@@ -42,8 +42,7 @@ public sealed class PreparedMessage
     // Compressors without context takeover, one per window size, kept for the next prepared message.
     private static readonly PerMessageDeflateCompressor?[] s_compressors = new PerMessageDeflateCompressor?[WindowSizes];
 
-    private readonly byte[] _payload;       // the uncompressed payload, kept to compress for a window size on first use
-    private readonly byte[] _frame;         // server-role frame: header + payload, FIN set, RSV clear
+    private readonly byte[] _frame;         // server-role frame: header + payload, FIN set, RSV clear (its payload is what is compressed)
     private readonly byte[]?[]? _compressed; // server-role compressed frames by window bits - 8
     private readonly Lock _compressLock = new();
 
@@ -61,7 +60,6 @@ public sealed class PreparedMessage
         IsCompressible = compress;
         _frame = new byte[FrameHeader.GetEncodedLength(payload.Length, false) + payload.Length];
         FrameWriter.WriteUnchecked(_frame, (WebSocketOpcode)kind, payload, true, 0, false, 0);
-        _payload = compress ? payload.ToArray() : [];
         _compressed = compress ? new byte[]?[WindowSizes] : null;
     }
 
@@ -90,7 +88,7 @@ public sealed class PreparedMessage
     internal int GetFrameLength(int windowBits)
     {
         if (windowBits == 0 || _compressed is null) return _frame.Length;
-        return Volatile.Read(ref _compressed[windowBits - MinWindowBits])?.Length ?? _payload.Length + FrameHeader.MaxLength;
+        return Volatile.Read(ref _compressed[windowBits - MinWindowBits])?.Length ?? _frame.Length + FrameHeader.MaxLength;
     }
 
     private byte[] Compress(int windowBits)
@@ -104,7 +102,7 @@ public sealed class PreparedMessage
             byte[] frame;
             try
             {
-                frame = CompressFrame(compressor, _payload, (WebSocketOpcode)Kind);
+                frame = CompressFrame(compressor, _frame.AsSpan(HeaderLength(_frame)), (WebSocketOpcode)Kind);
             }
             catch
             {
