@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net.WebSockets;
 using BenchmarkDotNet.Attributes;
 using WsCore.Compression;
+using WsCore.Framing;
 using WsCore.Pipelines;
 using WsCore.Protocol;
 

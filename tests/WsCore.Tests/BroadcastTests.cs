@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using System.Text;
 using WsCore.Compression;
 using WsCore.Diagnostics;
+using WsCore.Framing;
 using WsCore.Pipelines;
 using WsCore.Protocol;
 using Xunit.Abstractions;

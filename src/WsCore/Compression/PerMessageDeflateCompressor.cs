@@ -1,3 +1,4 @@
+using WsCore.Framing;
 using System.Buffers;
 
 namespace WsCore.Compression;
@@ -64,12 +65,12 @@ public sealed unsafe class PerMessageDeflateCompressor : IDisposable
 
     /// <summary>Creates the compressor for the messages this endpoint sends, from the negotiated parameters.</summary>
     /// <param name="parameters">The agreed parameters.</param>
-    /// <param name="isServer">True if this endpoint is the server.</param>
+    /// <param name="role">This endpoint's role.</param>
     /// <param name="compressionLevel">zlib level 0 to 9.</param>
     /// <param name="memoryLevel">zlib memLevel 1 to 9.</param>
-    public PerMessageDeflateCompressor(in PerMessageDeflateParameters parameters, bool isServer,
+    public PerMessageDeflateCompressor(in PerMessageDeflateParameters parameters, WebSocketRole role,
         int compressionLevel = DefaultCompressionLevel, int memoryLevel = DefaultMemoryLevel)
-        : this(parameters.SendWindowBits(isServer), parameters.SendNoContextTakeover(isServer), compressionLevel, memoryLevel)
+        : this(parameters.SendWindowBits(role), parameters.SendNoContextTakeover(role), compressionLevel, memoryLevel)
     {
     }
 
