@@ -226,16 +226,22 @@ public class BroadcastAllocationTests(ITestOutputHelper output)
     [Fact]
     public async Task A_prepared_send_counts_as_a_sent_message_with_its_uncompressed_bytes()
     {
-        long messages = 0, bytes = 0;
+        long messages = 0, bytes = 0, uncompressed = 0, compressed = 0;
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == WsCoreMetrics.MeterName && instrument.Name is "wscore.message.sent" or "wscore.payload.sent") l.EnableMeasurementEvents(instrument);
+            if (instrument.Meter.Name == WsCoreMetrics.MeterName && instrument.Name is "wscore.message.sent" or "wscore.payload.sent"
+                or "wscore.compression.uncompressed" or "wscore.compression.compressed") l.EnableMeasurementEvents(instrument);
         };
         listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
         {
-            if (instrument.Name == "wscore.message.sent") Interlocked.Add(ref messages, value);
-            else Interlocked.Add(ref bytes, value);
+            switch (instrument.Name)
+            {
+                case "wscore.message.sent": Interlocked.Add(ref messages, value); break;
+                case "wscore.payload.sent": Interlocked.Add(ref bytes, value); break;
+                case "wscore.compression.uncompressed": Interlocked.Add(ref uncompressed, value); break;
+                default: Interlocked.Add(ref compressed, value); break;
+            }
         });
         listener.Start();
         BroadcastTests.Pair plain = BroadcastTests.CreatePair(null);
@@ -246,6 +252,9 @@ public class BroadcastAllocationTests(ITestOutputHelper output)
         Assert.Equal(SendStatus.Done, await deflate.Server.SendAsync(prepared));
         Assert.Equal(3, Interlocked.Read(ref messages));
         Assert.Equal(3000, Interlocked.Read(ref bytes));
+        // The two compressed sends count in the compression counters (sent direction) as if compressed by the connection.
+        Assert.Equal(2000, Interlocked.Read(ref uncompressed));
+        Assert.InRange(Interlocked.Read(ref compressed), 2, 100);
     }
 
     public static TheoryData<string> Configurations() => ["plain", "deflate", "deflate-no-context-takeover", "client", "fail-send"];

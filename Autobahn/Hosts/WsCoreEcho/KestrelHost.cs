@@ -106,9 +106,9 @@ internal static class KestrelHost
     /// <summary>The raw connection path: WsCore does the HTTP upgrade itself on Kestrel's transport.</summary>
     private static async Task HandleConnectionAsync(ConnectionContext context)
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        // HandshakeOptions.Timeout (10 s by default) bounds the handshake: a slowloris gets 408 and the connection ends.
         ServerHandshakeResult handshake = await PipeHandshake.AcceptAsync(context.Transport,
-            perMessageDeflate: Program.ConnectionOptions.Protocol.PerMessageDeflate, cancellationToken: timeout.Token);
+            perMessageDeflate: Program.ConnectionOptions.Protocol.PerMessageDeflate);
         if (!handshake.IsAccepted) return;
         await using var connection = new WebSocketConnection(context.Transport, WebSocketRole.Server, Program.ConnectionOptions, handshake.PerMessageDeflate);
         await Program.EchoAsync(connection);

@@ -83,12 +83,15 @@ public static class SocketWebSockets
         }
     }
 
-    /// <summary>The opening handshake, in its own method so that its timer is not kept for the connection's life.</summary>
+    /// <summary>
+    /// The opening handshake, in its own method so that its timer is not kept for the connection's life; bounded by
+    /// <see cref="WebSocketServerOptions.HandshakeTimeout"/> on the connections' clock (a slowloris gets 408).
+    /// </summary>
     private static async Task<ServerHandshakeResult> HandshakeAsync(SocketDuplexPipe transport, WebSocketServerOptions options)
     {
-        using var timeout = new CancellationTokenSource(options.HandshakeTimeout);
-        return await PipeHandshake.AcceptAsync(transport, options.Policy, options.Handshake,
-            options.Connection.Protocol.PerMessageDeflate, timeout.Token).ConfigureAwait(false);
+        return await PipeHandshake.AcceptCoreAsync(transport, options.Policy, options.Handshake ?? HandshakeOptions.Default,
+            options.Connection.Protocol.PerMessageDeflate, options.HandshakeTimeout, options.Connection.TimeProvider ?? TimeProvider.System,
+            CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>

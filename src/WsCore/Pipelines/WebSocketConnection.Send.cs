@@ -64,6 +64,7 @@ public sealed partial class WebSocketConnection
             if (IsOverLimit(size)) return OnBufferFull();
             SendStatus status;
             IBufferWriter<byte> target = Target;
+            (long, long) deflated = default;
             lock (_protocolLock)
             {
                 if (_disposed) return SendStatus.Closed;
@@ -72,6 +73,8 @@ public sealed partial class WebSocketConnection
                     status = prepared is null
                         ? _protocol.WriteMessage(target, payload.Span, type, endOfMessage)
                         : _protocol.WritePreparedMessage(target, prepared);
+                    if (_idleTimeoutEnabled && status == SendStatus.Done) _keepAlive.OnMessageActivity(Now);
+                    if (_protocol.IsCompressionEnabled) deflated = TakeDeflatedLocked();
                 }
                 catch (Exception e) when (e is not ArgumentException)
                 {
@@ -87,6 +90,7 @@ public sealed partial class WebSocketConnection
             if (status == SendStatus.Done)
             {
                 RecordData(prepared?.Length ?? payload.Length, type, endOfMessage, received: false);
+                if (_protocol.IsCompressionEnabled) RecordCompression(deflated, received: false);
                 await FlushWrittenAsync(size, cancellationToken).ConfigureAwait(false);
                 // The flush failed, or an abort cancelled it: the message may not reach the peer.
                 if (_outputCompleted) return SendStatus.Closed;

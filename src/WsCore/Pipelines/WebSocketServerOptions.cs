@@ -15,7 +15,12 @@ public sealed record WebSocketServerOptions
     /// <summary>Limits of the upgrade request.</summary>
     public HandshakeOptions Handshake { get; init; } = HandshakeOptions.Default;
 
-    /// <summary>How long a client has to send its upgrade request. Default 10 s.</summary>
+    /// <summary>
+    /// How long a client has to send its upgrade request (and read the answer), however slowly it trickles bytes: a
+    /// request still incomplete then is answered with 408 and the connection closed. It replaces
+    /// <see cref="HandshakeOptions.Timeout"/> and runs on <see cref="WebSocketConnectionOptions.TimeProvider"/> of
+    /// <see cref="Connection"/>. Default 10 s; <see cref="Timeout.InfiniteTimeSpan"/> disables it.
+    /// </summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>

@@ -150,7 +150,7 @@ public sealed class PreparedMessage
     }
 
     /// <summary>The length of an unmasked server-role header at the start of <paramref name="frame"/>.</summary>
-    private static int HeaderLength(ReadOnlySpan<byte> frame) => (frame[1] & 0x7F) switch
+    internal static int HeaderLength(ReadOnlySpan<byte> frame) => (frame[1] & 0x7F) switch
     {
         126 => 4,
         127 => 10,

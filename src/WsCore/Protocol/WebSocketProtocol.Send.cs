@@ -88,7 +88,12 @@ public sealed partial class WebSocketProtocol
         ReadOnlySpan<byte> frame = message.GetFrame(_compressor?.WindowBits ?? 0, out bool compressed);
         if (HasPendingOutput) WritePendingOutput(output);
         PreparedMessage.WriteFrame(output, frame, _sendMasked);
-        if (compressed) _compressor!.ForgetHistory();
+        if (compressed)
+        {
+            _compressor!.ForgetHistory();
+            _deflateInput += message.Length; // counted as if this connection had compressed it (the wire's ratio)
+            _deflateOutput += frame.Length - PreparedMessage.HeaderLength(frame);
+        }
         return SendStatus.Done;
     }
 
