@@ -130,13 +130,13 @@ public sealed partial class WebSocketConnection
 
     /// <summary>
     /// Sends <paramref name="text"/> as one text message, encoded to UTF-8 into a pooled buffer (no intermediate array
-    /// or string; nothing is allocated in steady state). Otherwise like <see cref="SendAsync"/>.
+    /// or string; nothing is allocated in steady state). Otherwise like <see cref="SendAsync(ReadOnlyMemory{byte}, MessageKind, bool, CancellationToken)"/>.
     /// </summary>
     /// <param name="text">The text.</param>
     /// <param name="cancellationToken">Cancels the wait for the send lock or the flush.</param>
     /// <returns>
     /// <see cref="SendStatus.Done"/>, or why nothing was sent: <see cref="SendStatus.InvalidUtf16"/> when the text holds a
-    /// lone surrogate (it is refused, never replaced with U+FFFD; the connection is untouched), or a status of <see cref="SendAsync"/>.
+    /// lone surrogate (it is refused, never replaced with U+FFFD; the connection is untouched), or a status of <see cref="SendAsync(ReadOnlyMemory{byte}, MessageKind, bool, CancellationToken)"/>.
     /// </returns>
     /// <exception cref="ArgumentNullException"><paramref name="text"/> is null.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
@@ -151,7 +151,7 @@ public sealed partial class WebSocketConnection
     /// </summary>
     /// <param name="text">The text; read before the first await, so the caller may reuse its memory once the call returns.</param>
     /// <param name="cancellationToken">Cancels the wait for the send lock or the flush.</param>
-    /// <returns><see cref="SendStatus.Done"/>, <see cref="SendStatus.InvalidUtf16"/> for a lone surrogate, or a status of <see cref="SendAsync"/>.</returns>
+    /// <returns><see cref="SendStatus.Done"/>, <see cref="SendStatus.InvalidUtf16"/> for a lone surrogate, or a status of <see cref="SendAsync(ReadOnlyMemory{byte}, MessageKind, bool, CancellationToken)"/>.</returns>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
     public ValueTask<SendStatus> SendTextAsync(ReadOnlyMemory<char> text, CancellationToken cancellationToken = default)
     {

@@ -26,4 +26,9 @@ public enum SendStatus
     /// It is refused rather than replaced with U+FFFD, so that what the peer receives is what the caller gave.
     /// </summary>
     InvalidUtf16,
+    /// <summary>
+    /// Nothing was written: a whole message (a <see cref="PreparedMessage"/>) cannot be sent while a fragmented message
+    /// is being sent, since frames of two messages may not interleave (RFC 6455 §5.4); send the last fragment first.
+    /// </summary>
+    MessageInProgress,
 }

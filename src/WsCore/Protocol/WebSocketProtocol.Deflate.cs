@@ -21,12 +21,13 @@ public sealed partial class WebSocketProtocol
     private long _inflateOutput;
 
     /// <summary>
-    /// Message bytes given to the compressor so far (the uncompressed size of what was sent compressed); with
-    /// <see cref="DeflateOutputBytes"/> it gives the send direction's compression ratio. 0 without permessage-deflate.
+    /// Message bytes given to the compressor so far (the uncompressed size of what was sent compressed, prepared messages
+    /// sent compressed included); with <see cref="DeflateOutputBytes"/> it gives the send direction's compression ratio.
+    /// 0 without permessage-deflate.
     /// </summary>
     public long DeflateInputBytes => _deflateInput;
 
-    /// <summary>Compressed bytes the compressor produced so far: the payload of the compressed frames sent.</summary>
+    /// <summary>Compressed bytes the compressor produced so far: the payload of the compressed frames sent (prepared messages' included).</summary>
     public long DeflateOutputBytes => _deflateOutput;
 
     /// <summary>Compressed frame payload bytes received so far (of messages the peer sent compressed).</summary>
