@@ -6,7 +6,7 @@ namespace WsCore.Handshake;
 /// never grows beyond <see cref="MaxHeaderBytes"/>. <see cref="Timeout"/> and <see cref="TimeProvider"/> bound the
 /// whole handshake where it runs over a transport (<c>PipeHandshake</c>); the sans-I/O readers have no clock.
 /// </summary>
-public sealed class HandshakeOptions
+public sealed record HandshakeOptions
 {
     private int _maxHeaderBytes = 8192;
     private int _maxHeaderCount = 64;
