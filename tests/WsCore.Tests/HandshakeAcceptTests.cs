@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using WsCore.Handshake;
 
@@ -12,11 +13,11 @@ public class HandshakeAcceptTests
     public void Rfc6455_1_3_ComputesAccept(string key, string expected)
     {
         Span<byte> accept = stackalloc byte[WebSocketAccept.AcceptLength];
-        Assert.True(WebSocketAccept.TryCompute(Encoding.ASCII.GetBytes(key), accept, out int written));
+        Assert.Equal(OperationStatus.Done, WebSocketAccept.TryCompute(Encoding.ASCII.GetBytes(key), accept, out int written));
         Assert.Equal(28, written);
         Assert.Equal(expected, Encoding.ASCII.GetString(accept));
 
-        Assert.True(WebSocketAccept.TryCompute(key.AsSpan(), accept, out written));
+        Assert.Equal(OperationStatus.Done, WebSocketAccept.TryCompute(key.AsSpan(), accept, out written));
         Assert.Equal(expected, Encoding.ASCII.GetString(accept.Slice(0, written)));
         Assert.True(WebSocketAccept.Matches(Encoding.ASCII.GetBytes(key), Encoding.ASCII.GetBytes(expected)));
     }
@@ -32,7 +33,7 @@ public class HandshakeAcceptTests
             random.NextBytes(nonce);
             string key = Convert.ToBase64String(nonce);
             string reference = Convert.ToBase64String(System.Security.Cryptography.SHA1.HashData(Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
-            Assert.True(WebSocketAccept.TryCompute(Encoding.ASCII.GetBytes(key), accept, out _));
+            Assert.Equal(OperationStatus.Done, WebSocketAccept.TryCompute(Encoding.ASCII.GetBytes(key), accept, out _));
             Assert.Equal(reference, Encoding.ASCII.GetString(accept));
             Assert.True(WebSocketAccept.IsValidKey(key));
         }
@@ -52,9 +53,9 @@ public class HandshakeAcceptTests
         bool ok = true;
         for (int i = 0; i < 1000; i++)
         {
-            ok &= WebSocketAccept.TryCompute(key, destination, out _);
+            ok &= WebSocketAccept.TryCompute(key, destination, out _) == OperationStatus.Done;
             ok &= WebSocketAccept.Matches(key, expected);
-            ok &= WebSocketAccept.TryCompute(HandshakeTestData.RfcKey.AsSpan(), destination, out _);
+            ok &= WebSocketAccept.TryCompute(HandshakeTestData.RfcKey.AsSpan(), destination, out _) == OperationStatus.Done;
         }
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.True(ok);
@@ -62,12 +63,12 @@ public class HandshakeAcceptTests
     }
 
     [Fact]
-    public void TryCompute_ShortDestinationOrHugeKey_ReturnsFalse()
+    public void TryCompute_says_why_it_refused_a_short_destination_or_a_bad_key()
     {
-        Assert.False(WebSocketAccept.TryCompute(Encoding.ASCII.GetBytes(HandshakeTestData.RfcKey), new byte[27], out int written));
+        Assert.Equal(OperationStatus.DestinationTooSmall, WebSocketAccept.TryCompute(Encoding.ASCII.GetBytes(HandshakeTestData.RfcKey), new byte[27], out int written));
         Assert.Equal(0, written);
-        Assert.False(WebSocketAccept.TryCompute(new byte[257], new byte[28], out _));
-        Assert.False(WebSocketAccept.TryCompute("é".AsSpan(), new byte[28], out _));
+        Assert.Equal(OperationStatus.InvalidData, WebSocketAccept.TryCompute(new byte[257], new byte[28], out _));
+        Assert.Equal(OperationStatus.InvalidData, WebSocketAccept.TryCompute("é".AsSpan(), new byte[28], out _));
     }
 
     [Fact]

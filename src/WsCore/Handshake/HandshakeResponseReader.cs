@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using WsCore.Compression;
@@ -33,7 +34,7 @@ public sealed class HandshakeResponseReader
         HandshakeOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(key);
-        if (!WebSocketAccept.TryCompute(key, _expectedAccept, out _)) throw new ArgumentException("The key must be ASCII and at most 256 characters.", nameof(key));
+        if (WebSocketAccept.TryCompute(key, _expectedAccept, out _) != OperationStatus.Done) throw new ArgumentException("The key must be ASCII and at most 256 characters.", nameof(key));
         _offeredSubprotocols = offeredSubprotocols is null ? [] : [.. offeredSubprotocols];
         _perMessageDeflate = perMessageDeflate is { Enabled: true } ? perMessageDeflate : null;
         _head = new HttpHeadBuffer(options ?? HandshakeOptions.Default);

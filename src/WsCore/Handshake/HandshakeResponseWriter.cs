@@ -149,7 +149,7 @@ public static class HandshakeResponseWriter
     private static void CheckSwitchingProtocols(ReadOnlySpan<char> key, string? subprotocol, string? extensions,
         ReadOnlySpan<KeyValuePair<string, string>> extraHeaders, Span<byte> accept)
     {
-        if (!WebSocketAccept.TryCompute(key, accept, out _)) throw new ArgumentException("The key must be ASCII and at most 256 characters.", nameof(key));
+        if (WebSocketAccept.TryCompute(key, accept, out _) != OperationStatus.Done) throw new ArgumentException("The key must be ASCII and at most 256 characters.", nameof(key));
         if (subprotocol is not null && !HttpSyntax.IsToken(subprotocol)) throw new ArgumentException("A subprotocol must be a token.", nameof(subprotocol));
         if (extensions is not null) HeadWriter.CheckValue(extensions, nameof(extensions));
         HeadWriter.CheckExtraHeaders(extraHeaders, nameof(extraHeaders));

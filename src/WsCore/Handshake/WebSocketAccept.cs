@@ -28,18 +28,19 @@ public static class WebSocketAccept
     /// <param name="key">The <c>Sec-WebSocket-Key</c> value as ASCII bytes; at most <see cref="MaxKeyLength"/> bytes.</param>
     /// <param name="destination">Receives the 28 ASCII bytes of the accept value.</param>
     /// <param name="bytesWritten">28 on success, otherwise 0.</param>
-    /// <returns>False if the destination is shorter than <see cref="AcceptLength"/> or the key is longer than <see cref="MaxKeyLength"/>.</returns>
-    public static bool TryCompute(ReadOnlySpan<byte> key, Span<byte> destination, out int bytesWritten)
+    /// <returns><see cref="OperationStatus.Done"/>; <see cref="OperationStatus.InvalidData"/> if the key is longer than
+    /// <see cref="MaxKeyLength"/>; <see cref="OperationStatus.DestinationTooSmall"/> if the destination is shorter than <see cref="AcceptLength"/>.</returns>
+    public static OperationStatus TryCompute(ReadOnlySpan<byte> key, Span<byte> destination, out int bytesWritten)
     {
         bytesWritten = 0;
-        if (destination.Length < AcceptLength || key.Length > MaxKeyLength) return false;
+        if (key.Length > MaxKeyLength) return OperationStatus.InvalidData;
+        if (destination.Length < AcceptLength) return OperationStatus.DestinationTooSmall;
         Span<byte> input = stackalloc byte[MaxKeyLength + 36];
         key.CopyTo(input);
         Guid.CopyTo(input.Slice(key.Length));
         Span<byte> digest = stackalloc byte[20];
         SHA1.HashData(input.Slice(0, key.Length + Guid.Length), digest);
-        OperationStatus status = Base64.EncodeToUtf8(digest, destination, out _, out bytesWritten);
-        return status == OperationStatus.Done;
+        return Base64.EncodeToUtf8(digest, destination, out _, out bytesWritten);
     }
 
     /// <summary>
@@ -48,11 +49,12 @@ public static class WebSocketAccept
     /// <param name="key">The <c>Sec-WebSocket-Key</c> value; at most <see cref="MaxKeyLength"/> ASCII characters.</param>
     /// <param name="destination">Receives the 28 ASCII bytes of the accept value.</param>
     /// <param name="bytesWritten">28 on success, otherwise 0.</param>
-    /// <returns>False if the key is too long or not ASCII, or the destination is too short.</returns>
-    public static bool TryCompute(ReadOnlySpan<char> key, Span<byte> destination, out int bytesWritten)
+    /// <returns><see cref="OperationStatus.Done"/>; <see cref="OperationStatus.InvalidData"/> if the key is too long or
+    /// not ASCII; <see cref="OperationStatus.DestinationTooSmall"/> if the destination is too short.</returns>
+    public static OperationStatus TryCompute(ReadOnlySpan<char> key, Span<byte> destination, out int bytesWritten)
     {
         bytesWritten = 0;
-        if (key.Length > MaxKeyLength || !System.Text.Ascii.IsValid(key)) return false;
+        if (key.Length > MaxKeyLength || !System.Text.Ascii.IsValid(key)) return OperationStatus.InvalidData;
         Span<byte> keyBytes = stackalloc byte[MaxKeyLength];
         for (int i = 0; i < key.Length; i++) keyBytes[i] = (byte)key[i];
         return TryCompute(keyBytes.Slice(0, key.Length), destination, out bytesWritten);
@@ -67,7 +69,7 @@ public static class WebSocketAccept
     public static bool Matches(ReadOnlySpan<byte> key, ReadOnlySpan<byte> accept)
     {
         Span<byte> expected = stackalloc byte[AcceptLength];
-        return TryCompute(key, expected, out _) && CryptographicOperations.FixedTimeEquals(expected, accept);
+        return TryCompute(key, expected, out _) == OperationStatus.Done && CryptographicOperations.FixedTimeEquals(expected, accept);
     }
 
     /// <summary>
