@@ -18,7 +18,11 @@ check_package() { # id: packs src/<id> and checks its .nupkg and .snupkg
   done
   # The README in the package is the package's own (src/<id>/README.md), not the repository's developer README.
   if unzip -p "$nupkg" README.md | cmp -s - "src/$id/README.md"; then echo "pack: $id README is src/$id/README.md"; else echo "pack: $id README.md in $nupkg is not src/$id/README.md"; missing=1; fi
-  if [ -f "$snupkg" ] && unzip -l "$snupkg" | grep -qE "[[:space:]]lib/net10.0/$id.pdb\$"; then echo "pack: $id symbols ok"; else echo "pack: $id.pdb MISSING from $snupkg"; missing=1; fi
+  # (The listing is read whole first: grep -q stops at the first match, and under pipefail the SIGPIPE unzip then gets
+  # would fail the check now and then.)
+  local symbols=""
+  [ -f "$snupkg" ] && symbols=$(unzip -l "$snupkg")
+  if grep -qE "[[:space:]]lib/net10.0/$id.pdb\$" <<<"$symbols"; then echo "pack: $id symbols ok"; else echo "pack: $id.pdb MISSING from $snupkg"; missing=1; fi
   nuspec=$(unzip -p "$nupkg" "$id.nuspec")
   for tag in '<license type="expression">MIT</license>' '<readme>README.md</readme>' "<id>$id</id>"; do
     if grep -qF "$tag" <<<"$nuspec"; then :; else echo "pack: $id nuspec lacks $tag"; missing=1; fi
