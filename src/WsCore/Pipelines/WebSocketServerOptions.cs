@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using WsCore.Compression;
 using WsCore.Handshake;
 using WsCore.Protocol;
@@ -15,7 +17,10 @@ public sealed record WebSocketServerOptions
     /// <summary>Limits of the upgrade request.</summary>
     public HandshakeOptions Handshake { get; init; } = HandshakeOptions.Default;
 
-    /// <summary>How long a client has to send its upgrade request. Default 10 s.</summary>
+    /// <summary>
+    /// How long a client has to complete the TLS handshake (when the server has a certificate) and send its upgrade
+    /// request, both together. Default 10 s. A client that sends nothing, or garbage, is closed when it passes.
+    /// </summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
@@ -27,4 +32,17 @@ public sealed record WebSocketServerOptions
 
     /// <summary>How many connections the listener queues. Default 512.</summary>
     public int Backlog { get; init; } = 512;
+
+    /// <summary>
+    /// The server's certificate (with its private key) to serve wss:// with TLS, or null. Shorthand for
+    /// <see cref="SslOptions"/> with only a certificate (its chain is built once, when the server starts); set one or the other.
+    /// </summary>
+    public X509Certificate2? ServerCertificate { get; init; }
+
+    /// <summary>
+    /// The TLS options in full (certificate or its selection callback, protocols, client certificates, ALPN), or null.
+    /// Used as given for every connection; with it (or <see cref="ServerCertificate"/>) every accepted connection runs
+    /// the TLS handshake first, within <see cref="HandshakeTimeout"/>.
+    /// </summary>
+    public SslServerAuthenticationOptions? SslOptions { get; init; }
 }
