@@ -71,6 +71,11 @@ internal sealed class TestWsServer : IAsyncDisposable
     /// <summary>The valid requests the server saw (accepted or refused by its policy), in order.</summary>
     public HandshakeRequest[] Requests => [.. _requests];
 
+    /// <summary>For each connection the server accepted, in order: whether it runs with permessage-deflate.</summary>
+    public bool[] CompressionEnabled => [.. _compression];
+
+    private readonly ConcurrentQueue<bool> _compression = new();
+
     /// <summary>Starts the server; <paramref name="options"/> may set limits, timeouts or TLS options of its own.</summary>
     public static async Task<TestWsServer> StartAsync(bool tls, bool compression = false, WebSocketServerOptions? options = null)
     {
@@ -92,14 +97,15 @@ internal sealed class TestWsServer : IAsyncDisposable
                 return ServerHandshakeDecision.Accept(request.OffersSubprotocol("chat.v2") ? "chat.v2" : null);
             },
         };
-        server._server = SocketWebSockets.RunServerAsync(new IPEndPoint(IPAddress.Loopback, 0), HandleAsync, options, listening.SetResult, server._stop.Token);
+        server._server = SocketWebSockets.RunServerAsync(new IPEndPoint(IPAddress.Loopback, 0), server.HandleAsync, options, listening.SetResult, server._stop.Token);
         IPEndPoint endpoint = await listening.Task.WaitAsync(TimeSpan.FromSeconds(10));
         server.Port = endpoint.Port;
         return server;
     }
 
-    private static async Task HandleAsync(WebSocketConnection connection, HandshakeRequest request)
+    private async Task HandleAsync(WebSocketConnection connection, HandshakeRequest request)
     {
+        _compression.Enqueue(connection.IsCompressionEnabled);
         byte[] buffer = new byte[64 * 1024];
         if (request.Path == "/close")
         {
