@@ -141,13 +141,16 @@ internal sealed class ConnectProxy : IAsyncDisposable
     private readonly Task _accepting;
     private readonly string? _requiredAuthorization;
     private readonly int _refuseWith;
+    private readonly string? _answer;
 
     /// <param name="requiredAuthorization">The Proxy-Authorization value a client must send (e.g. "Basic ..."), or null.</param>
     /// <param name="refuseWith">A status to answer every CONNECT with (e.g. 502), or 0 to tunnel.</param>
-    public ConnectProxy(string? requiredAuthorization = null, int refuseWith = 0)
+    /// <param name="answer">Bytes (as Latin-1 text) to answer every CONNECT with before closing, or null; "" closes without a word.</param>
+    public ConnectProxy(string? requiredAuthorization = null, int refuseWith = 0, string? answer = null)
     {
         _requiredAuthorization = requiredAuthorization;
         _refuseWith = refuseWith;
+        _answer = answer;
         _listener.Start();
         _accepting = AcceptAsync();
     }
@@ -197,6 +200,11 @@ internal sealed class ConnectProxy : IAsyncDisposable
                     await SendAsync(client, "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n");
                     return;
                 }
+                if (_answer is not null)
+                {
+                    if (_answer.Length > 0) await SendAsync(client, _answer);
+                    return;
+                }
                 if (_refuseWith != 0)
                 {
                     await SendAsync(client, $"HTTP/1.1 {_refuseWith} Refused\r\nContent-Length: 0\r\n\r\n");
@@ -235,7 +243,7 @@ internal sealed class ConnectProxy : IAsyncDisposable
         return head.ToString(0, head.Length - 4);
     }
 
-    private static Task SendAsync(Socket socket, string text) => socket.SendAsync(Encoding.ASCII.GetBytes(text), SocketFlags.None);
+    private static Task SendAsync(Socket socket, string text) => socket.SendAsync(Encoding.Latin1.GetBytes(text), SocketFlags.None);
 
     private static async Task PumpAsync(Socket from, Socket to)
     {
