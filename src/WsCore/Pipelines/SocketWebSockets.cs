@@ -156,6 +156,16 @@ public static class SocketWebSockets
         SslServerAuthenticationOptions tls)
     {
         using var timeout = new CancellationTokenSource(options.HandshakeTimeout);
+        try
+        {
+            // Wait for the ClientHello with a zero-byte receive, as the plain path waits for its request: until the
+            // client speaks it holds its socket and this await, no SslStream and no buffer.
+            await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            return (null, null);
+        }
         var stream = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
         try
         {
