@@ -46,7 +46,7 @@ public class ClientConnectTests
     public async Task A_server_that_never_answers_is_a_timeout_naming_the_step(string scheme, string step)
     {
         using Socket silent = SilentListener();
-        var options = new WebSocketClientOptions { ConnectTimeout = TimeSpan.FromMilliseconds(300) };
+        var options = new WebSocketClientOptions { ConnectTimeout = TimeSpan.FromSeconds(1) };
         await using WebSocketClientConnection client = await SocketWebSockets.ConnectAsync(new Uri($"{scheme}://127.0.0.1:{PortOf(silent)}/"), options);
         Assert.Equal(WebSocketConnectFailure.Timeout, client.Error!.Failure);
         Assert.Contains(step, client.Error.Message);

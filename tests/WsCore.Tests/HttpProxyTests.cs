@@ -193,7 +193,7 @@ public class HttpProxyTests
         using var silent = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
         silent.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         silent.Listen(4);
-        var options = Options(new WebProxy($"http://127.0.0.1:{((IPEndPoint)silent.LocalEndPoint!).Port}")) with { ConnectTimeout = TimeSpan.FromMilliseconds(300) };
+        var options = Options(new WebProxy($"http://127.0.0.1:{((IPEndPoint)silent.LocalEndPoint!).Port}")) with { ConnectTimeout = TimeSpan.FromSeconds(1) };
         await using WebSocketClientConnection client = await SocketWebSockets.ConnectAsync(new Uri("wss://example.test/"), options);
         Assert.Equal(WebSocketConnectFailure.Timeout, client.Error!.Failure);
         Assert.Contains("proxy tunnel", client.Error.Message);

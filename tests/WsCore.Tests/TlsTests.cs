@@ -19,6 +19,12 @@ public class TlsTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The handshake timeout of the tests about it: short against the tests' 30 s bound, long enough for the healthy
+    /// client that follows (TLS and the upgrade together) on a loaded machine.
+    /// </summary>
+    private static readonly TimeSpan ShortHandshakeTimeout = TimeSpan.FromSeconds(3);
+
     private static WebSocketClientOptions TrustingOptions(bool compression = false) => new()
     {
         RemoteCertificateValidationCallback = TestCertificates.AcceptLocalhost,
@@ -190,7 +196,7 @@ public class TlsTests
     public async Task A_tls_client_that_never_sends_its_client_hello_is_closed_by_the_handshake_timeout()
     {
         ExceptionWatch.Install();
-        await using TestWsServer server = await TestWsServer.StartAsync(tls: true, options: new WebSocketServerOptions { HandshakeTimeout = TimeSpan.FromMilliseconds(300) });
+        await using TestWsServer server = await TestWsServer.StartAsync(tls: true, options: new WebSocketServerOptions { HandshakeTimeout = ShortHandshakeTimeout });
         using var silent = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await silent.ConnectAsync(IPAddress.Loopback, server.Port);
         // Without the timeout this would wait for the 30 s bound and fail on the cancellation.
@@ -202,7 +208,7 @@ public class TlsTests
     [Fact]
     public async Task A_tls_client_that_stops_halfway_through_the_handshake_is_closed_by_the_handshake_timeout()
     {
-        await using TestWsServer server = await TestWsServer.StartAsync(tls: true, options: new WebSocketServerOptions { HandshakeTimeout = TimeSpan.FromMilliseconds(300) });
+        await using TestWsServer server = await TestWsServer.StartAsync(tls: true, options: new WebSocketServerOptions { HandshakeTimeout = ShortHandshakeTimeout });
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(IPAddress.Loopback, server.Port);
         // A real ClientHello, then nothing: the TLS handshake never completes. The server answers it, then closes.
@@ -212,7 +218,7 @@ public class TlsTests
             TargetHost = "localhost",
             RemoteCertificateValidationCallback = (_, _, _, _) =>
             {
-                Thread.Sleep(TimeSpan.FromSeconds(2)); // the client "stops": the server's timeout passes meanwhile
+                Thread.Sleep(ShortHandshakeTimeout + TimeSpan.FromSeconds(2)); // the client "stops": the server's timeout passes meanwhile
                 return true;
             },
         });
@@ -257,6 +263,14 @@ public class TlsTests
         }
         await AssertServerStillServesAsync(server);
         ExceptionWatch.AssertNone(nameof(Garbage_instead_of_a_client_hello_is_closed_and_the_server_goes_on), "WsCore.Pipelines");
+    }
+
+    [Fact]
+    public async Task A_server_certificate_without_its_private_key_is_refused_at_start()
+    {
+        using var publicOnly = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(TestCertificates.Localhost.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Cert));
+        var options = new WebSocketServerOptions { ServerCertificate = publicOnly };
+        await Assert.ThrowsAsync<ArgumentException>(() => SocketWebSockets.RunServerAsync(new IPEndPoint(IPAddress.Loopback, 0), (_, _) => Task.CompletedTask, options));
     }
 
     [Fact]
