@@ -142,6 +142,28 @@ public class TlsTests
         Assert.Equal("localhost:" + server.Port, server.Requests.Single().Host);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_certificate_is_checked_against_the_uris_host_name_or_ip_address(bool ipLiteral)
+    {
+        await using TestWsServer server = await TestWsServer.StartAsync(tls: true);
+        System.Net.Security.SslPolicyErrors? seen = null;
+        var options = new WebSocketClientOptions
+        {
+            RemoteCertificateValidationCallback = (sender, certificate, chain, errors) =>
+            {
+                seen = errors;
+                return TestCertificates.AcceptLocalhost(sender, certificate, chain, errors);
+            },
+        };
+        await using WebSocketClientConnection client = await SocketWebSockets.ConnectAsync(ipLiteral ? server.IpUri() : server.Uri(), options);
+        Assert.Null(client.Error);
+        // Self-signed: the chain is untrusted, but the name (or the address) matches the certificate's.
+        Assert.Equal(System.Net.Security.SslPolicyErrors.None, seen!.Value & System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch);
+        Assert.NotEqual(System.Net.Security.SslPolicyErrors.None, seen.Value & System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors);
+    }
+
     [Fact]
     public async Task A_validation_callback_in_both_places_is_refused_before_connecting()
     {
