@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Packs WsCore and WsCore.AspNetCore (Release) into .ci/out/packages and checks that each .nupkg carries the assembly,
-# its XML docs, the README and the licence, and that its symbols package carries the PDB. Exit code 0 when all are there.
+# its XML docs, its own README (src/<id>/README.md) and the licence, and that its symbols package carries the PDB. Exit code 0 when all are there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.ci/out/packages
@@ -16,6 +16,8 @@ check_package() { # id: packs src/<id> and checks its .nupkg and .snupkg
   for f in "lib/net10.0/$id.dll" "lib/net10.0/$id.xml" README.md LICENSE "$id.nuspec"; do
     if grep -qE "[[:space:]]$f\$" <<<"$listing"; then echo "pack: $f ok"; else echo "pack: $f MISSING from $nupkg"; missing=1; fi
   done
+  # The README in the package is the package's own (src/<id>/README.md), not the repository's developer README.
+  if unzip -p "$nupkg" README.md | cmp -s - "src/$id/README.md"; then echo "pack: $id README is src/$id/README.md"; else echo "pack: $id README.md in $nupkg is not src/$id/README.md"; missing=1; fi
   if [ -f "$snupkg" ] && unzip -l "$snupkg" | grep -qE "[[:space:]]lib/net10.0/$id.pdb\$"; then echo "pack: $id symbols ok"; else echo "pack: $id.pdb MISSING from $snupkg"; missing=1; fi
   nuspec=$(unzip -p "$nupkg" "$id.nuspec")
   for tag in '<license type="expression">MIT</license>' '<readme>README.md</readme>' "<id>$id</id>"; do

@@ -11,11 +11,11 @@
 # servers (A B A B ...) so that a change in the machine's load hits all of them alike.
 #
 #   bench/cpu-per-message.sh
-#   SERVERS="wscore-sockets@/tmp/before/WsCore.Autobahn.dll wscore-sockets" ROUNDS=3 bench/cpu-per-message.sh   # A/B two builds
+#   SERVERS="wscore-sockets@/tmp/before/WsCoreEcho.dll wscore-sockets" ROUNDS=3 bench/cpu-per-message.sh   # A/B two builds
 #
 # Servers: wscore-sockets (SocketWebSockets + SocketDuplexPipe), wscore-kestrel-connection (Kestrel's socket transport,
 # a connection handler), wscore-kestrel (Kestrel HTTP upgrade), aspnetcore (Kestrel + ManagedWebSocket). NAME@DLL runs
-# NAME from another build of WsCore.Autobahn; NAME+VAR=VALUE[+VAR=VALUE] sets environment variables for that server
+# NAME from another build of WsCoreEcho; NAME+VAR=VALUE[+VAR=VALUE] sets environment variables for that server
 # (e.g. wscore-sockets+DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1); SERVER_ENV sets them for every server. Environment: CONNECTIONS ("100"), SIZES ("20 16384"), WARMUP (2),
 # DURATION (8), ROUNDS (1), NO_BUILD=1 to skip the build. Raw lines go to stderr; the table to stdout.
 set -uo pipefail
@@ -33,13 +33,13 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 ulimit -n 65536 2>/dev/null
 
 if [ "${NO_BUILD:-0}" != 1 ]; then
-  for p in bench/WsCore.EchoLoad Autobahn/WsCore.Autobahn Autobahn/AspNetCoreEcho; do
+  for p in bench/WsCore.EchoLoad Autobahn/Hosts/WsCoreEcho Autobahn/Hosts/ManagedWebSocketEcho; do
     dotnet build "$p" -c Release -v q -nologo >/tmp/cpm-build.$$.log 2>&1 || { cat /tmp/cpm-build.$$.log; exit 1; }
   done
   rm -f /tmp/cpm-build.$$.log
 fi
-WSCORE=Autobahn/WsCore.Autobahn/bin/Release/net10.0/WsCore.Autobahn.dll
-ASPNET=Autobahn/AspNetCoreEcho/bin/Release/net10.0/AspNetCoreEcho.dll
+WSCORE=Autobahn/Hosts/WsCoreEcho/bin/Release/net10.0/WsCoreEcho.dll
+ASPNET=Autobahn/Hosts/ManagedWebSocketEcho/bin/Release/net10.0/ManagedWebSocketEcho.dll
 LOAD=bench/WsCore.EchoLoad/bin/Release/net10.0/WsCore.EchoLoad.dll
 TICK=$(getconf CLK_TCK)
 

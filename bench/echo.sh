@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end loopback echo benchmark: the neutral load client (bench/WsCore.EchoLoad) against the WsCore echo server
-# (Autobahn/WsCore.Autobahn, --no-compression) and the Kestrel + ManagedWebSocket echo server (Autobahn/AspNetCoreEcho).
+# (Autobahn/Hosts/WsCoreEcho, --no-compression) and the Kestrel + ManagedWebSocket echo server (Autobahn/Hosts/ManagedWebSocketEcho).
 # Server pinned to CPU 0, load client to CPU 1 (taskset). Loopback only; every step is bounded in time.
 #
 #   bench/echo.sh                                   # the full matrix: 100 and 500 connections x 20 B, 512 B, 16 KiB; 2 s warm-up, 10 s
@@ -16,7 +16,7 @@ SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-for p in bench/WsCore.EchoLoad Autobahn/WsCore.Autobahn Autobahn/AspNetCoreEcho; do
+for p in bench/WsCore.EchoLoad Autobahn/Hosts/WsCoreEcho Autobahn/Hosts/ManagedWebSocketEcho; do
   dotnet build "$p" -c Release -v q -nologo >/tmp/echo-build.$$.log 2>&1 || { cat /tmp/echo-build.$$.log; exit 1; }
 done
 rm -f /tmp/echo-build.$$.log
@@ -38,8 +38,8 @@ trap stop_server EXIT
 
 start_server() { # name port
   case "$1" in
-    wscore) taskset -c "$SERVER_CPU" dotnet Autobahn/WsCore.Autobahn/bin/Release/net10.0/WsCore.Autobahn.dll server --port "$2" --no-compression >/dev/null 2>&1 & ;;
-    aspnetcore) taskset -c "$SERVER_CPU" dotnet Autobahn/AspNetCoreEcho/bin/Release/net10.0/AspNetCoreEcho.dll server --port "$2" >/dev/null 2>&1 & ;;
+    wscore) taskset -c "$SERVER_CPU" dotnet Autobahn/Hosts/WsCoreEcho/bin/Release/net10.0/WsCoreEcho.dll server --port "$2" --no-compression >/dev/null 2>&1 & ;;
+    aspnetcore) taskset -c "$SERVER_CPU" dotnet Autobahn/Hosts/ManagedWebSocketEcho/bin/Release/net10.0/ManagedWebSocketEcho.dll server --port "$2" >/dev/null 2>&1 & ;;
     *) echo "unknown server $1"; exit 2 ;;
   esac
   server_pid=$!

@@ -17,8 +17,8 @@
 # aspnetcore (Kestrel + ASP.NET Core WebSockets = ManagedWebSocket, its project's default GC: Server GC, which the
 # runtime replaces with concurrent workstation GC when the process may use one CPU only, as when pinned here),
 # aspnetcore-wks (the same with workstation non-concurrent GC, DOTNET_gcServer=0 DOTNET_gcConcurrent=0, as the WsCore
-# echo server uses). The GC column says which GC the server reported. SERVER_CPU=none runs the server unpinned. Every server runs the echo program of the conformance runs (Autobahn/WsCore.Autobahn with
-# --no-compression; Autobahn/AspNetCoreEcho), pinned to SERVER_CPU; the idle client (bench/WsCore.EchoLoad --idle) to
+# echo server uses). The GC column says which GC the server reported. SERVER_CPU=none runs the server unpinned. Every server runs the echo program of the conformance runs (Autobahn/Hosts/WsCoreEcho with
+# --no-compression; Autobahn/Hosts/ManagedWebSocketEcho), pinned to SERVER_CPU; the idle client (bench/WsCore.EchoLoad --idle) to
 # CLIENT_CPU. SERVER_ENV adds environment variables to every server (e.g. SERVER_ENV="DOTNET_GCConserveMemory=5").
 # MESSAGE_SIZE (default 20) is the message each connection exchanges before it goes idle (0: none).
 # Raw lines go to stderr; the table to stdout.
@@ -38,13 +38,13 @@ ulimit -Hn 131072 2>/dev/null
 ulimit -n 131072 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 if [ "${NO_BUILD:-0}" != 1 ]; then
-  for p in bench/WsCore.EchoLoad Autobahn/WsCore.Autobahn Autobahn/AspNetCoreEcho; do
+  for p in bench/WsCore.EchoLoad Autobahn/Hosts/WsCoreEcho Autobahn/Hosts/ManagedWebSocketEcho; do
     dotnet build "$p" -c Release -v q -nologo >/tmp/idle-build.$$.log 2>&1 || { cat /tmp/idle-build.$$.log; exit 1; }
   done
   rm -f /tmp/idle-build.$$.log
 fi
-WSCORE=${WSCORE_DLL:-Autobahn/WsCore.Autobahn/bin/Release/net10.0/WsCore.Autobahn.dll}
-ASPNET=${ASPNET_DLL:-Autobahn/AspNetCoreEcho/bin/Release/net10.0/AspNetCoreEcho.dll}
+WSCORE=${WSCORE_DLL:-Autobahn/Hosts/WsCoreEcho/bin/Release/net10.0/WsCoreEcho.dll}
+ASPNET=${ASPNET_DLL:-Autobahn/Hosts/ManagedWebSocketEcho/bin/Release/net10.0/ManagedWebSocketEcho.dll}
 LOAD=${LOAD_DLL:-bench/WsCore.EchoLoad/bin/Release/net10.0/WsCore.EchoLoad.dll}
 
 work=$(mktemp -d)

@@ -1,3 +1,4 @@
+using WsCore.Framing;
 using System.Buffers;
 using System.Net.WebSockets;
 using System.Text;

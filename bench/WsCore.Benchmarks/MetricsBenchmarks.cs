@@ -1,3 +1,4 @@
+using WsCore.Framing;
 using System.Diagnostics.Metrics;
 using System.IO.Pipelines;
 using BenchmarkDotNet.Attributes;

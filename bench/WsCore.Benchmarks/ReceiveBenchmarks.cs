@@ -1,3 +1,4 @@
+using WsCore.Framing;
 using System.Net.WebSockets;
 using BenchmarkDotNet.Attributes;
 using WsCore.Protocol;

@@ -74,8 +74,8 @@ public static class FuzzTargets
     /// <summary>All targets.</summary>
     public static IReadOnlyList<IFuzzTarget> All { get; } =
     [
-        new ReceiveTarget(Protocol.WebSocketRole.Server),
-        new ReceiveTarget(Protocol.WebSocketRole.Client),
+        new ReceiveTarget(Framing.WebSocketRole.Server),
+        new ReceiveTarget(Framing.WebSocketRole.Client),
         new FrameHeaderTarget(),
         new ClosePayloadTarget(),
         new Utf8Target(),

@@ -1,7 +1,10 @@
+using WsCore.Framing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Timeouts;
+using WsCore.Diagnostics;
 using WsCore.Handshake;
+using WsCore.Protocol;
 
 namespace WsCore.AspNetCore;
 
@@ -70,6 +73,27 @@ internal static class AspNetCoreHandshake
     /// Validates, applies the Origin list and the policy, answers a refusal, or sends the accepting answer's headers and takes the stream.
     /// </summary>
     public static async Task<Negotiation> NegotiateAsync(HttpContext context, WsCoreAcceptOptions options)
+    {
+        // Counted in wscore.handshake from here (Kestrel has read the request head): the answer's status and how long
+        // validation, the policy and sending the answer took.
+        TimeProvider time = options.Connection.TimeProvider ?? TimeProvider.System;
+        long started = time.GetTimestamp();
+        Negotiation n;
+        try
+        {
+            n = await NegotiateCoreAsync(context, options).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            WsCoreMetrics.RecordHandshake(WebSocketRole.Server, HandshakeOutcome.Failed, 0, time.GetElapsedTime(started));
+            throw;
+        }
+        if (n.Rejection is { } rejection) WsCoreMetrics.RecordHandshake(WebSocketRole.Server, HandshakeOutcome.Rejected, rejection.StatusCode, time.GetElapsedTime(started));
+        else WsCoreMetrics.RecordHandshake(WebSocketRole.Server, HandshakeOutcome.Accepted, n.Response!.StatusCode, time.GetElapsedTime(started));
+        return n;
+    }
+
+    private static async Task<Negotiation> NegotiateCoreAsync(HttpContext context, WsCoreAcceptOptions options)
     {
         if (context.Response.HasStarted)
             throw new InvalidOperationException("The response has already started: a WebSocket can no longer be accepted on this request.");

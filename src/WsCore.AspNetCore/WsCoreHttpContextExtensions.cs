@@ -1,3 +1,4 @@
+using WsCore.Framing;
 using Microsoft.AspNetCore.Http;
 using WsCore.Handshake;
 using WsCore.Interop;

@@ -22,7 +22,7 @@ public sealed class KestrelServer : IAsyncDisposable
     private ListenOptions? _http1;
     private ListenOptions? _http2;
 
-    private KestrelServer(Action<WebApplication> configure)
+    private KestrelServer(Action<WebApplication> configure, Action<KestrelServerLimits>? limits)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -30,14 +30,15 @@ public sealed class KestrelServer : IAsyncDisposable
         {
             k.Listen(IPAddress.Loopback, 0, o => { o.Protocols = HttpProtocols.Http1; _http1 = o; });
             k.Listen(IPAddress.Loopback, 0, o => { o.Protocols = HttpProtocols.Http2; _http2 = o; });
+            limits?.Invoke(k.Limits);
         });
         _app = builder.Build();
         configure(_app);
     }
 
-    public static async Task<KestrelServer> StartAsync(Action<WebApplication> configure)
+    public static async Task<KestrelServer> StartAsync(Action<WebApplication> configure, Action<KestrelServerLimits>? limits = null)
     {
-        var server = new KestrelServer(configure);
+        var server = new KestrelServer(configure, limits);
         await server._app.StartAsync();
         return server;
     }

@@ -86,4 +86,22 @@ public class ClosePayloadTests
         Assert.Equal(OperationStatus.DestinationTooSmall, ClosePayload.TryWrite(new byte[4], 1000, Wire.Utf8("abc"), out int none));
         Assert.Equal(0, none);
     }
+
+    [Theory]
+    [InlineData(1000, 0, false, ClosePayloadStatus.Valid)]
+    [InlineData(4999, 123, false, ClosePayloadStatus.Valid)]
+    [InlineData(1005, 0, false, ClosePayloadStatus.InvalidCode)]
+    [InlineData(999, 0, false, ClosePayloadStatus.InvalidCode)]
+    [InlineData(1000, 124, false, ClosePayloadStatus.TooLong)]
+    [InlineData(1000, 3, true, ClosePayloadStatus.InvalidUtf8Reason)]
+    [InlineData(1006, 124, true, ClosePayloadStatus.InvalidCode)] // the first rule broken
+    public void CheckOutgoing_names_the_rule_TryWrite_applies(int code, int reasonLength, bool badUtf8, ClosePayloadStatus expected)
+    {
+        byte[] reason = new byte[reasonLength];
+        reason.AsSpan().Fill((byte)'a');
+        if (badUtf8) reason[^1] = 0xC3;
+        Assert.Equal(expected, ClosePayload.CheckOutgoing((ushort)code, reason));
+        OperationStatus written = ClosePayload.TryWrite(new byte[125], (ushort)code, reason, out _);
+        Assert.Equal(expected == ClosePayloadStatus.Valid ? OperationStatus.Done : OperationStatus.InvalidData, written);
+    }
 }

@@ -1,3 +1,4 @@
+using WsCore.Framing;
 using WsCore.Compression;
 using WsCore.Pipelines;
 using WsCore.Protocol;

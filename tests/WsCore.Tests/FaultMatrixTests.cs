@@ -27,7 +27,7 @@ public enum Fault
     TransportThrowsOnRead,
     /// <summary>A keep-alive ping goes unanswered while a flush is held back: the keep-alive timeout aborts.</summary>
     KeepAliveTimeoutWhileFlushBlocked,
-    /// <summary><see cref="WebSocketConnection.DisposeAsync"/> while another task is in <see cref="WebSocketConnection.SendAsync"/>.</summary>
+    /// <summary><see cref="WebSocketConnection.DisposeAsync"/> while another task is in <see cref="WebSocketConnection.SendAsync(ReadOnlyMemory{byte}, MessageKind, bool, CancellationToken)"/>.</summary>
     DisposeDuringSend,
     /// <summary><see cref="WebSocketConnection.Abort"/> while a receive is waiting and a sender is sending.</summary>
     AbortDuringReceive,

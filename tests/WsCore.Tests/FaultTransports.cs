@@ -1,3 +1,4 @@
+using WsCore.Framing;
 using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net;

@@ -1,3 +1,4 @@
+using WsCore.Framing;
 using System.Buffers;
 using WsCore.Compression;
 using WsCore.Protocol;

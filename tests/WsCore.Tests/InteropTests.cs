@@ -1,3 +1,4 @@
+using WsCore.Framing;
 using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;

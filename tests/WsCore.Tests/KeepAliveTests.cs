@@ -111,4 +111,83 @@ public class KeepAliveTests
         Assert.Equal(TimeSpan.MaxValue, k.NextDeadline);
         Assert.Equal(KeepAliveAction.None, k.OnTimer(TimeSpan.MaxValue - S(0.5)));
     }
+
+    private static readonly TimeSpan Off = Timeout.InfiniteTimeSpan;
+
+    [Fact]
+    public void Idle_timeout_counts_only_data_messages_and_then_runs_the_close_timeout()
+    {
+        var k = new KeepAlive(Off, Off, S(3), idleTimeout: S(60), maxLifetime: Off, now: S(0));
+        Assert.True(k.HasDeadlines);
+        Assert.Equal(S(60), k.NextDeadline);
+        k.OnFrameReceived(S(30)); // a ping or pong: not message activity
+        Assert.Equal(S(60), k.NextDeadline);
+        k.OnMessageActivity(S(40));
+        Assert.Equal(S(100), k.NextDeadline);
+        Assert.Equal(KeepAliveAction.None, k.OnTimer(S(60)));
+        Assert.Equal(KeepAliveAction.None, k.OnTimer(S(99.999)));
+        Assert.Equal(KeepAliveAction.IdleTimeout, k.OnTimer(S(100)));
+        // The close timeout counts from the report, whether or not the close frame went out.
+        Assert.Equal(S(103), k.NextDeadline);
+        Assert.Equal(KeepAliveAction.None, k.OnTimer(S(102)));
+        k.OnMessageActivity(S(102)); // too late: closing
+        Assert.Equal(KeepAliveAction.CloseTimedOut, k.OnTimer(S(103)));
+        Assert.True(k.IsFinished);
+    }
+
+    [Fact]
+    public void Keep_alive_pings_and_their_pongs_do_not_keep_an_idle_connection_open()
+    {
+        var k = new KeepAlive(S(10), S(5), S(3), idleTimeout: S(35), maxLifetime: Off, now: S(0));
+        Assert.Equal(KeepAliveAction.SendPing, k.OnTimer(S(10)));
+        k.OnFrameReceived(S(11));
+        Assert.Equal(KeepAliveAction.SendPing, k.OnTimer(S(21)));
+        k.OnFrameReceived(S(22));
+        Assert.Equal(KeepAliveAction.SendPing, k.OnTimer(S(32)));
+        Assert.Equal(S(35), k.NextDeadline); // the idle deadline comes before the pong's
+        Assert.Equal(KeepAliveAction.IdleTimeout, k.OnTimer(S(35)));
+        Assert.Equal(S(38), k.NextDeadline);
+    }
+
+    [Fact]
+    public void Maximum_lifetime_ends_even_a_busy_connection()
+    {
+        var k = new KeepAlive(Off, Off, S(3), idleTimeout: S(10), maxLifetime: S(100), now: S(50));
+        Assert.Equal(S(150), k.LifetimeDeadline);
+        for (int t = 51; t < 150; t++)
+        {
+            k.OnMessageActivity(S(t));
+            Assert.Equal(KeepAliveAction.None, k.OnTimer(S(t)));
+        }
+        Assert.Equal(S(150), k.NextDeadline);
+        Assert.Equal(KeepAliveAction.MaxLifetimeReached, k.OnTimer(S(150)));
+        Assert.Equal(S(153), k.NextDeadline);
+        Assert.Equal(KeepAliveAction.None, k.OnTimer(S(152))); // reported once
+        Assert.Equal(KeepAliveAction.CloseTimedOut, k.OnTimer(S(153)));
+    }
+
+    [Fact]
+    public void An_unanswered_ping_past_its_timeout_wins_over_idle_and_lifetime()
+    {
+        var k = new KeepAlive(S(10), S(5), S(3), idleTimeout: S(15), maxLifetime: S(15), now: S(0));
+        Assert.Equal(KeepAliveAction.SendPing, k.OnTimer(S(10)));
+        Assert.Equal(S(15), k.NextDeadline);
+        Assert.Equal(KeepAliveAction.PeerUnresponsive, k.OnTimer(S(15)));
+        Assert.Equal(TimeSpan.MaxValue, k.NextDeadline);
+    }
+
+    [Fact]
+    public void A_close_this_endpoint_started_stops_the_idle_and_lifetime_deadlines()
+    {
+        var k = new KeepAlive(Off, Off, S(3), idleTimeout: S(10), maxLifetime: S(20), now: S(0));
+        k.OnCloseStarted(S(5));
+        Assert.Equal(S(8), k.NextDeadline);
+        Assert.Equal(KeepAliveAction.CloseTimedOut, k.OnTimer(S(8)));
+
+        var disabled = new KeepAlive(Off, Off, S(3), idleTimeout: TimeSpan.Zero, maxLifetime: Off, now: S(0));
+        Assert.False(disabled.HasDeadlines);
+        Assert.Equal(TimeSpan.MaxValue, disabled.NextDeadline);
+        Assert.Equal(TimeSpan.MaxValue, disabled.IdleTimeout);
+        Assert.Equal(TimeSpan.MaxValue, disabled.LifetimeDeadline);
+    }
 }

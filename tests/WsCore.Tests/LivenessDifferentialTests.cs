@@ -1,3 +1,4 @@
+using WsCore.Framing;
 using System.IO.Pipelines;
 using System.Net.WebSockets;
 using WsCore.Pipelines;

@@ -1,3 +1,4 @@
+using WsCore.Framing;
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.IO.Pipelines;
@@ -169,6 +170,25 @@ public class MetricsTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Idle_and_lifetime_closes_are_counted_by_kind()
+    {
+        using var recorder = new Recorder();
+        var time = new FakeTimeProvider();
+        var pipes = (new Pipe(), new Pipe(), new Pipe(), new Pipe());
+        await using var idle = new WebSocketConnection(new DuplexPipe(pipes.Item1.Reader, pipes.Item2.Writer), WebSocketRole.Server,
+            new WebSocketConnectionOptions { TimeProvider = time, IdleTimeout = TimeSpan.FromSeconds(10) });
+        await using var old = new WebSocketConnection(new DuplexPipe(pipes.Item3.Reader, pipes.Item4.Writer), WebSocketRole.Client,
+            new WebSocketConnectionOptions { TimeProvider = time, MaxLifetime = TimeSpan.FromSeconds(20), IdleTimeout = TimeSpan.FromSeconds(30) });
+        time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, recorder["wscore.timeout|server|idle"]);
+        Assert.Equal(1, recorder[$"wscore.close.sent|server|{CloseCodes.GoingAway}"]);
+        time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, recorder["wscore.timeout|client|max_lifetime"]);
+        Assert.Equal(1, recorder["wscore.timeout|server|close_timed_out"]); // the idle one's peer never answered in 10 s
+        Assert.Equal(3, recorder["wscore.timeout#count"]);
+    }
+
+    [Fact]
     public void Close_codes_are_tagged_with_bounded_cardinality()
     {
         using var recorder = new Recorder();
@@ -183,7 +203,94 @@ public class MetricsTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Recording_with_a_listener_allocates_nothing_per_message()
+    public async Task Handshakes_are_counted_by_result_and_status_with_their_duration()
+    {
+        using var recorder = new Recorder();
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var options = new WsCore.Handshake.HandshakeOptions { TimeProvider = time };
+        const string Valid = "GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+        async Task<ServerHandshakeResult> Serve(string request, Func<WsCore.Handshake.HandshakeRequest, WsCore.Handshake.ServerHandshakeDecision>? policy = null, bool complete = true)
+        {
+            (DuplexPipe server, DuplexPipe client) = DuplexPipe.CreatePair();
+            await client.Output.WriteAsync(Encoding.ASCII.GetBytes(request));
+            if (complete) await client.Output.CompleteAsync();
+            return await PipeHandshake.AcceptAsync(server, policy, options);
+        }
+
+        Assert.True((await Serve(Valid)).IsAccepted);
+        Assert.False((await Serve(Valid.Replace("Version: 13", "Version: 12", StringComparison.Ordinal))).IsAccepted); // 426
+        Assert.False((await Serve(Valid, _ => WsCore.Handshake.ServerHandshakeDecision.Reject(403, "no"))).IsAccepted);
+        Assert.False((await Serve(Valid, _ => WsCore.Handshake.ServerHandshakeDecision.Reject(418, "teapot"))).IsAccepted); // not a known status: by class
+        Assert.False((await Serve("GET /chat HTTP/1.1\r\nHost: exa")).IsAccepted); // the client went away: no answer
+        Task<ServerHandshakeResult> slow = Serve("GET /chat HTTP/1.1\r\n", complete: false);
+        time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(WsCore.Handshake.HandshakeRequestError.TimedOut, (await slow.WaitAsync(TimeSpan.FromSeconds(10))).Error);
+
+        Assert.Equal(1, recorder["wscore.handshake|server|accepted|101"]);
+        Assert.Equal(1, recorder["wscore.handshake|server|rejected|426"]);
+        Assert.Equal(1, recorder["wscore.handshake|server|rejected|403"]);
+        Assert.Equal(1, recorder["wscore.handshake|server|rejected|4xx"]);
+        Assert.Equal(1, recorder["wscore.handshake|server|failed|none"]);
+        Assert.Equal(1, recorder["wscore.handshake|server|timed_out|408"]);
+        Assert.Equal(6, recorder["wscore.handshake.duration#count"]);
+        Assert.Equal(10, recorder["wscore.handshake.duration|server|timed_out"]); // seconds on the fake clock
+
+        // The client side: an accepted handshake and a refused one, by the status the server sent.
+        foreach (bool accept in new[] { true, false })
+        {
+            (DuplexPipe server, DuplexPipe client) = DuplexPipe.CreatePair();
+            Task<ServerHandshakeResult> serving = PipeHandshake.AcceptAsync(server,
+                _ => accept ? WsCore.Handshake.ServerHandshakeDecision.Accept() : WsCore.Handshake.ServerHandshakeDecision.Reject(503, "busy"), options).AsTask();
+            ClientHandshakeResult c = await PipeHandshake.ConnectAsync(client, new WsCore.Handshake.ClientUpgradeRequest { Host = "example.com", Target = "/" }, options);
+            Assert.Equal(accept, c.IsAccepted);
+            await serving;
+        }
+        Assert.Equal(1, recorder["wscore.handshake|client|accepted|101"]);
+        Assert.Equal(1, recorder["wscore.handshake|client|rejected|503"]);
+        Assert.Equal(1, recorder["wscore.handshake|server|rejected|503"]);
+    }
+
+    [Fact]
+    public async Task Compressed_and_uncompressed_bytes_are_counted_both_ways()
+    {
+        using var recorder = new Recorder();
+        var options = new WebSocketConnectionOptions
+        {
+            Protocol = new WebSocketProtocolOptions { PerMessageDeflate = new WsCore.Compression.PerMessageDeflateOptions { Enabled = true } },
+        };
+        (DuplexPipe a, DuplexPipe b) = DuplexPipe.CreatePair();
+        await using var server = new WebSocketConnection(a, WebSocketRole.Server, options, WsCore.Compression.PerMessageDeflateParameters.Default);
+        await using var client = new WebSocketConnection(b, WebSocketRole.Client, options, WsCore.Compression.PerMessageDeflateParameters.Default);
+        byte[] text = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("the quick brown fox jumps over the lazy dog ", 250)));
+        byte[] buffer = new byte[4096];
+        for (int i = 0; i < 2; i++)
+        {
+            Assert.Equal(SendStatus.Done, await client.SendAsync(text, MessageKind.Text));
+            int received = 0;
+            while (true)
+            {
+                ConnectionReceiveResult r = await server.ReceiveAsync(buffer);
+                received += r.Count;
+                if (r.EndOfMessage) break;
+            }
+            Assert.Equal(text.Length, received);
+        }
+        double compressed = recorder["wscore.compression.compressed|client|sent"];
+        Assert.Equal(2 * text.Length, recorder["wscore.compression.uncompressed|client|sent"]);
+        Assert.InRange(compressed, 1, text.Length / 10); // very repetitive text
+        Assert.Equal(compressed, recorder["wscore.compression.compressed|server|received"]);
+        Assert.Equal(2 * text.Length, recorder["wscore.compression.uncompressed|server|received"]);
+        Assert.Equal(0, recorder["wscore.compression.compressed|server|sent"]);
+        // The message counters still count the uncompressed payload.
+        Assert.Equal(2 * text.Length, recorder["wscore.payload.sent|client|text"]);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Recording_with_a_listener_allocates_nothing_per_message(bool compression)
     {
         long total = 0;
         using var listener = new MeterListener();
@@ -195,7 +302,13 @@ public class MetricsTests(ITestOutputHelper output)
         listener.SetMeasurementEventCallback<double>((_, _, _, _) => { });
         listener.Start();
 
-        var (server, client) = CreatePair(pipes: new PipeOptions(useSynchronizationContext: false));
+        (DuplexPipe a, DuplexPipe b) = DuplexPipe.CreatePair(new PipeOptions(useSynchronizationContext: false));
+        WsCore.Compression.PerMessageDeflateParameters? deflate = compression ? WsCore.Compression.PerMessageDeflateParameters.Default : null;
+        var options = compression
+            ? new WebSocketConnectionOptions { Protocol = new WebSocketProtocolOptions { PerMessageDeflate = new WsCore.Compression.PerMessageDeflateOptions { Enabled = true } } }
+            : WebSocketConnectionOptions.Default;
+        var server = new WebSocketConnection(a, WebSocketRole.Server, options, deflate);
+        var client = new WebSocketConnection(b, WebSocketRole.Client, options, deflate);
         byte[] message = new byte[128];
         byte[] buffer = new byte[4096];
         async Task Loop(int n)

@@ -1,3 +1,4 @@
+using WsCore.Framing;
 using System.Buffers;
 using System.IO.Compression;
 using System.Text;
@@ -491,10 +492,10 @@ public class PerMessageDeflateCodecTests
     public void ConstructorsFromParametersPickTheRightDirection()
     {
         var p = new PerMessageDeflateParameters(serverMaxWindowBits: 10, serverNoContextTakeover: true, clientMaxWindowBits: 12, clientNoContextTakeover: false);
-        using var serverSend = new PerMessageDeflateCompressor(p, isServer: true);
-        using var clientSend = new PerMessageDeflateCompressor(p, isServer: false);
-        using var serverReceive = new PerMessageDeflateDecompressor(p, isServer: true);
-        using var clientReceive = new PerMessageDeflateDecompressor(p, isServer: false);
+        using var serverSend = new PerMessageDeflateCompressor(p, WebSocketRole.Server);
+        using var clientSend = new PerMessageDeflateCompressor(p, WebSocketRole.Client);
+        using var serverReceive = new PerMessageDeflateDecompressor(p, WebSocketRole.Server);
+        using var clientReceive = new PerMessageDeflateDecompressor(p, WebSocketRole.Client);
         Assert.Equal((10, true), (serverSend.WindowBits, serverSend.NoContextTakeover));
         Assert.Equal((12, false), (clientSend.WindowBits, clientSend.NoContextTakeover));
         Assert.Equal((12, false), (serverReceive.WindowBits, serverReceive.NoContextTakeover));

@@ -1,3 +1,4 @@
+using WsCore.Framing;
 using System.Buffers;
 using System.IO.Pipelines;
 using Microsoft.Extensions.Time.Testing;

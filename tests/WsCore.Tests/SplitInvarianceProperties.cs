@@ -1,3 +1,4 @@
+using WsCore.Framing;
 using FsCheck.Xunit;
 using WsCore.Protocol;
 

@@ -433,18 +433,25 @@ public class Utf8ValidatorTests
         var validator = new Utf8Validator();
         for (int i = 0; i < 10; i++) { validator.Reset(); validator.Validate(mixed, true); validator.Validate(ascii, true); }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
+        // Up to three measured rounds: a round may see a one-off allocation the runtime makes on this thread (a tier-up
+        // or on-stack-replacement transition on a loaded machine); an allocation per call shows in every round.
         bool all = true;
-        for (int i = 0; i < 200; i++)
+        long allocated = 0;
+        for (int round = 0; round < 3; round++)
         {
-            validator.Reset();
-            for (int p = 0; p < mixed.Length; p += 1000) all &= validator.Validate(mixed.AsSpan(p, Math.Min(1000, mixed.Length - p)), p + 1000 >= mixed.Length);
-            validator.Reset();
-            all &= validator.Validate(ascii, true);
-            all &= Utf8Validator.IsValid(Kosme);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 200; i++)
+            {
+                validator.Reset();
+                for (int p = 0; p < mixed.Length; p += 1000) all &= validator.Validate(mixed.AsSpan(p, Math.Min(1000, mixed.Length - p)), p + 1000 >= mixed.Length);
+                validator.Reset();
+                all &= validator.Validate(ascii, true);
+                all &= Utf8Validator.IsValid(Kosme);
+            }
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            if (allocated == 0) break;
         }
-        long after = GC.GetAllocatedBytesForCurrentThread();
-        Assert.Equal(before, after);
+        Assert.Equal(0, allocated);
         Assert.True(all);
     }
 }

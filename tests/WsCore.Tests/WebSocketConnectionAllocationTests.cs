@@ -1,3 +1,4 @@
+using WsCore.Framing;
 using System.IO.Pipelines;
 using WsCore.Pipelines;
 using WsCore.Protocol;
@@ -40,12 +41,14 @@ public class WebSocketConnectionAllocationTests(ITestOutputHelper output)
     [InlineData("default")]
     [InlineData("keep-alive")]
     [InlineData("fail-send")]
+    [InlineData("idle-timeout")]
     public async Task Sequential_echo_allocates_nothing_per_message(string configuration)
     {
         WebSocketConnectionOptions options = configuration switch
         {
             "keep-alive" => new WebSocketConnectionOptions { KeepAliveInterval = TimeSpan.FromHours(1), KeepAliveTimeout = TimeSpan.FromMinutes(1) },
             "fail-send" => new WebSocketConnectionOptions { BackpressurePolicy = BackpressurePolicy.FailSend },
+            "idle-timeout" => new WebSocketConnectionOptions { IdleTimeout = TimeSpan.FromHours(1), MaxLifetime = TimeSpan.FromDays(1) },
             _ => WebSocketConnectionOptions.Default,
         };
         var (server, client) = CreatePair(PipeScheduler.ThreadPool, options);

@@ -37,16 +37,32 @@ public static class ClosePayload
         return ClosePayloadStatus.Valid;
     }
 
+    /// <summary>
+    /// Checks what this endpoint is about to send in a close frame (the rule <see cref="TryWrite"/> applies): a code that
+    /// may be sent (<see cref="CloseCodes.IsValidToSend"/>), a reason of at most <see cref="MaxReasonLength"/> bytes, valid UTF-8.
+    /// </summary>
+    /// <param name="code">The code.</param>
+    /// <param name="reason">The UTF-8 reason (empty if none).</param>
+    /// <returns><see cref="ClosePayloadStatus.Valid"/>; else the first rule broken: <see cref="ClosePayloadStatus.InvalidCode"/>,
+    /// <see cref="ClosePayloadStatus.TooLong"/> (the reason), or <see cref="ClosePayloadStatus.InvalidUtf8Reason"/>.</returns>
+    public static ClosePayloadStatus CheckOutgoing(ushort code, ReadOnlySpan<byte> reason)
+    {
+        if (!CloseCodes.IsValidToSend(code)) return ClosePayloadStatus.InvalidCode;
+        if (reason.Length > MaxReasonLength) return ClosePayloadStatus.TooLong;
+        return Utf8Validator.IsValid(reason) ? ClosePayloadStatus.Valid : ClosePayloadStatus.InvalidUtf8Reason;
+    }
+
     /// <summary>Encodes a close payload.</summary>
     /// <param name="destination">Where to write; 2 + reason length bytes.</param>
     /// <param name="code">A code for which <see cref="CloseCodes.IsValidToSend"/> is true.</param>
     /// <param name="reason">A UTF-8 reason of at most <see cref="MaxReasonLength"/> bytes.</param>
     /// <param name="bytesWritten">The payload's length, or 0 on failure.</param>
-    /// <returns><see cref="OperationStatus.Done"/>; <see cref="OperationStatus.InvalidData"/> for a code that may not be sent, a reason that is too long or not UTF-8; <see cref="OperationStatus.DestinationTooSmall"/>.</returns>
+    /// <returns><see cref="OperationStatus.Done"/>; <see cref="OperationStatus.InvalidData"/> when <see cref="CheckOutgoing"/>
+    /// refuses the code or reason (it says which rule); <see cref="OperationStatus.DestinationTooSmall"/>.</returns>
     public static OperationStatus TryWrite(Span<byte> destination, ushort code, ReadOnlySpan<byte> reason, out int bytesWritten)
     {
         bytesWritten = 0;
-        if (!CloseCodes.IsValidToSend(code) || reason.Length > MaxReasonLength || !Utf8Validator.IsValid(reason)) return OperationStatus.InvalidData;
+        if (CheckOutgoing(code, reason) != ClosePayloadStatus.Valid) return OperationStatus.InvalidData;
         if (destination.Length < 2 + reason.Length) return OperationStatus.DestinationTooSmall;
         BinaryPrimitives.WriteUInt16BigEndian(destination, code);
         reason.CopyTo(destination.Slice(2));

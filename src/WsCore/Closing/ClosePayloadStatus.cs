@@ -16,6 +16,6 @@ public enum ClosePayloadStatus
     InvalidCode,
     /// <summary>The reason is not valid UTF-8: invalid payload data (1007).</summary>
     InvalidUtf8Reason,
-    /// <summary>The payload is longer than a control frame may be (125 bytes).</summary>
+    /// <summary>The payload is longer than a control frame may be (125 bytes); for <see cref="ClosePayload.CheckOutgoing"/>, the reason is over <see cref="ClosePayload.MaxReasonLength"/> bytes.</summary>
     TooLong,
 }

@@ -1,3 +1,4 @@
+using WsCore.Framing;
 using System.Buffers;
 
 namespace WsCore.Compression;
@@ -39,6 +40,7 @@ public sealed unsafe class PerMessageDeflateCompressor : IDisposable
     private readonly ZStreamHandle _stream;
     private readonly byte[] _held = new byte[4]; // the last bytes zlib produced, not yet given out (maybe the trailer)
     private int _heldCount;
+    private bool _forgetHistory; // set by ForgetHistory: the next message starts with a full flush
 
     /// <summary>Creates a compressor.</summary>
     /// <param name="windowBits">The LZ77 window this direction may use, 8 to 15 (the negotiated <c>*_max_window_bits</c>).</param>
@@ -63,12 +65,12 @@ public sealed unsafe class PerMessageDeflateCompressor : IDisposable
 
     /// <summary>Creates the compressor for the messages this endpoint sends, from the negotiated parameters.</summary>
     /// <param name="parameters">The agreed parameters.</param>
-    /// <param name="isServer">True if this endpoint is the server.</param>
+    /// <param name="role">This endpoint's role.</param>
     /// <param name="compressionLevel">zlib level 0 to 9.</param>
     /// <param name="memoryLevel">zlib memLevel 1 to 9.</param>
-    public PerMessageDeflateCompressor(in PerMessageDeflateParameters parameters, bool isServer,
+    public PerMessageDeflateCompressor(in PerMessageDeflateParameters parameters, WebSocketRole role,
         int compressionLevel = DefaultCompressionLevel, int memoryLevel = DefaultMemoryLevel)
-        : this(parameters.SendWindowBits(isServer), parameters.SendNoContextTakeover(isServer), compressionLevel, memoryLevel)
+        : this(parameters.SendWindowBits(role), parameters.SendNoContextTakeover(role), compressionLevel, memoryLevel)
     {
     }
 
@@ -147,10 +149,20 @@ public sealed unsafe class PerMessageDeflateCompressor : IDisposable
             z->AvailOut = (uint)(destination.Length - held);
             if (!IsInsideMessage)
             {
+                z->AvailIn = 0;
+                if (_forgetHistory)
+                {
+                    // Asked by ForgetHistory: a full flush without input empties the hash table and the window position
+                    // (so nothing after it refers back), at the cost of an empty stored block (5 bytes) at the start of
+                    // this message. The destination has room for it (at least 16 bytes, nothing held at a message start).
+                    int rcFlush = ZlibNative.Deflate(z, ZlibNative.FullFlush);
+                    if (rcFlush != ZlibNative.Ok && rcFlush != ZlibNative.BufferError)
+                        throw new InvalidOperationException($"zlib deflate failed unexpectedly (error {rcFlush}).");
+                    _forgetHistory = false;
+                }
                 // A call without input or flush only records "no flush" as the last flush (zlib answers Z_BUF_ERROR
                 // and writes nothing): without it, ending an empty message right after the previous one would be
                 // refused as a duplicate flush, where the message needs its empty stored block.
-                z->AvailIn = 0;
                 ZlibNative.Deflate(z, ZlibNative.NoFlush);
                 IsInsideMessage = true;
             }
@@ -203,6 +215,18 @@ public sealed unsafe class PerMessageDeflateCompressor : IDisposable
         _heldCount = keep;
         bytesWritten = total - keep;
         return bytesConsumed == source.Length && !isEndOfMessage ? OperationStatus.Done : OperationStatus.DestinationTooSmall;
+    }
+
+    /// <summary>
+    /// Makes the next message independent of every earlier one, as if the context had been reset (its first bytes are
+    /// then an empty stored block). Needed when the peer's inflater received a message this compressor did not make
+    /// (a <see cref="WsCore.Protocol.PreparedMessage"/> compressed elsewhere): with context takeover the peer's window now
+    /// holds bytes this compressor's window does not, and a back-reference would point at the wrong bytes. Call it
+    /// between messages.
+    /// </summary>
+    internal void ForgetHistory()
+    {
+        if (!NoContextTakeover) _forgetHistory = true;
     }
 
     /// <summary>Releases the native zlib state. Safe to call more than once.</summary>

@@ -1,3 +1,4 @@
+using WsCore.Framing;
 using System.Buffers;
 
 namespace WsCore.Compression;
@@ -56,9 +57,9 @@ public sealed unsafe class PerMessageDeflateDecompressor : IDisposable
 
     /// <summary>Creates the decompressor for the messages the peer sends, from the negotiated parameters.</summary>
     /// <param name="parameters">The agreed parameters.</param>
-    /// <param name="isServer">True if this endpoint is the server (so the peer is the client).</param>
-    public PerMessageDeflateDecompressor(in PerMessageDeflateParameters parameters, bool isServer)
-        : this(parameters.ReceiveWindowBits(isServer), parameters.ReceiveNoContextTakeover(isServer))
+    /// <param name="role">This endpoint's role (the peer has the other).</param>
+    public PerMessageDeflateDecompressor(in PerMessageDeflateParameters parameters, WebSocketRole role)
+        : this(parameters.ReceiveWindowBits(role), parameters.ReceiveNoContextTakeover(role))
     {
     }
 

@@ -15,7 +15,7 @@ namespace WsCore.Compression;
 /// <para>The defaults are conservative: compression is off until <see cref="Enabled"/> is set; when on, the plain
 /// RFC defaults (15-bit windows, context takeover) and zlib level 6 / memLevel 8 apply.</para>
 /// </remarks>
-public sealed class PerMessageDeflateOptions
+public sealed record PerMessageDeflateOptions
 {
     private readonly int _serverMaxWindowBits = 15;
     private readonly int _clientMaxWindowBits = 15;

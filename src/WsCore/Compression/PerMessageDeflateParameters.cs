@@ -1,3 +1,4 @@
+using WsCore.Framing;
 namespace WsCore.Compression;
 
 /// <summary>
@@ -50,20 +51,20 @@ public readonly struct PerMessageDeflateParameters : IEquatable<PerMessageDeflat
     public bool ServerMaxWindowBitsRequested { get; init; }
 
     /// <summary>Window bits of the messages this endpoint sends.</summary>
-    /// <param name="isServer">True if this endpoint is the server.</param>
-    public int SendWindowBits(bool isServer) => isServer ? ServerMaxWindowBits : ClientMaxWindowBits;
+    /// <param name="role">This endpoint's role.</param>
+    public int SendWindowBits(WebSocketRole role) => role == WebSocketRole.Server ? ServerMaxWindowBits : ClientMaxWindowBits;
 
     /// <summary>Whether this endpoint resets its compressor after each message it sends.</summary>
-    /// <param name="isServer">True if this endpoint is the server.</param>
-    public bool SendNoContextTakeover(bool isServer) => isServer ? ServerNoContextTakeover : ClientNoContextTakeover;
+    /// <param name="role">This endpoint's role.</param>
+    public bool SendNoContextTakeover(WebSocketRole role) => role == WebSocketRole.Server ? ServerNoContextTakeover : ClientNoContextTakeover;
 
     /// <summary>Window bits of the messages the peer sends (what this endpoint's inflater needs).</summary>
-    /// <param name="isServer">True if this endpoint is the server.</param>
-    public int ReceiveWindowBits(bool isServer) => isServer ? ClientMaxWindowBits : ServerMaxWindowBits;
+    /// <param name="role">This endpoint's role.</param>
+    public int ReceiveWindowBits(WebSocketRole role) => role == WebSocketRole.Server ? ClientMaxWindowBits : ServerMaxWindowBits;
 
     /// <summary>Whether the peer resets its compressor after each message (so this endpoint may reset its inflater).</summary>
-    /// <param name="isServer">True if this endpoint is the server.</param>
-    public bool ReceiveNoContextTakeover(bool isServer) => isServer ? ClientNoContextTakeover : ServerNoContextTakeover;
+    /// <param name="role">This endpoint's role.</param>
+    public bool ReceiveNoContextTakeover(WebSocketRole role) => role == WebSocketRole.Server ? ClientNoContextTakeover : ServerNoContextTakeover;
 
     /// <inheritdoc/>
     public bool Equals(PerMessageDeflateParameters other) =>

@@ -1,3 +1,4 @@
+using WsCore.Framing;
 using System.Diagnostics.Metrics;
 using WsCore.Closing;
 using WsCore.Pipelines;
@@ -24,7 +25,12 @@ namespace WsCore.Diagnostics;
 /// <item><c>wscore.protocol.violation</c> {violation}, counter [role, <c>websocket.violation</c>: a <see cref="ProtocolViolation"/> name]: what peers sent wrong.</item>
 /// <item><c>wscore.backpressure</c> {event}, counter [role, <c>websocket.backpressure.action</c>: buffer_full, close_1013, close_1009].</item>
 /// <item><c>wscore.ping.rtt</c> s, histogram [role]: from a measured ping (keep-alive pings are measured) to its pong.</item>
-/// <item><c>wscore.timeout</c> {timeout}, counter [role, <c>websocket.timeout.kind</c>: peer_unresponsive, close_timed_out].</item>
+/// <item><c>wscore.timeout</c> {timeout}, counter [role, <c>websocket.timeout.kind</c>: peer_unresponsive, close_timed_out, idle, max_lifetime]: connections closed (idle, max_lifetime: with 1001) or aborted by their own clock.</item>
+/// <item><c>wscore.compression.compressed</c> By, counter [role, <c>websocket.direction</c>: sent, received]: payload bytes of permessage-deflate frames, as on the wire (unmasked).</item>
+/// <item><c>wscore.compression.uncompressed</c> By, counter [role, direction]: the same messages' bytes uncompressed (before deflate, after inflate); uncompressed / compressed is the compression ratio.</item>
+/// <item><c>wscore.handshake</c> {handshake}, counter [role, <c>websocket.handshake.result</c>: accepted, rejected, timed_out, failed; <c>http.response.status_code</c>: the status answered (server) or received (client), e.g. 101, 200, 400, 403, 426, 429, 503, other statuses by class (4xx, 5xx, ...), none when no answer].</item>
+/// <item><c>wscore.handshake.duration</c> s, histogram [role, result]: from the start of the handshake to the answer sent (server) or read (client).</item>
+/// <item><c>wscore.callback.failed</c> {exception}, counter [role, <c>websocket.callback</c>: ping_received, pong_received]: application callbacks that threw (caught; the connection goes on).</item>
 /// </list>
 /// </remarks>
 public static class WsCoreMetrics
@@ -46,7 +52,13 @@ public static class WsCoreMetrics
     internal static readonly Counter<long> Violations = s_meter.CreateCounter<long>("wscore.protocol.violation", "{violation}", "Protocol violations by peers, by kind.");
     internal static readonly Counter<long> Backpressure = s_meter.CreateCounter<long>("wscore.backpressure", "{event}", "Sends refused or connections closed because the outbound buffer was full.");
     internal static readonly Histogram<double> PingRoundTrip = s_meter.CreateHistogram<double>("wscore.ping.rtt", "s", "Round-trip time from a measured ping to its pong.");
-    internal static readonly Counter<long> Timeouts = s_meter.CreateCounter<long>("wscore.timeout", "{timeout}", "Connections aborted by their own clock.");
+    internal static readonly Counter<long> Timeouts = s_meter.CreateCounter<long>("wscore.timeout", "{timeout}", "Connections closed or aborted by their own clock, by kind.");
+
+    internal static readonly Counter<long> CompressedBytes = s_meter.CreateCounter<long>("wscore.compression.compressed", "By", "Payload bytes of permessage-deflate frames, by direction.");
+    internal static readonly Counter<long> UncompressedBytes = s_meter.CreateCounter<long>("wscore.compression.uncompressed", "By", "The uncompressed bytes of permessage-deflate messages (before deflate, after inflate), by direction.");
+    internal static readonly Counter<long> Handshakes = s_meter.CreateCounter<long>("wscore.handshake", "{handshake}", "Opening handshakes, by result and HTTP status.");
+    internal static readonly Histogram<double> HandshakeDuration = s_meter.CreateHistogram<double>("wscore.handshake.duration", "s", "How long opening handshakes took, by result.");
+    internal static readonly Counter<long> CallbackFailures = s_meter.CreateCounter<long>("wscore.callback.failed", "{exception}", "Application callbacks that threw (caught and counted), by callback.");
 
     internal const string RoleKey = "websocket.role";
     internal const string MessageKindKey = "websocket.message.type";
@@ -54,6 +66,59 @@ public static class WsCoreMetrics
     internal const string ViolationKey = "websocket.violation";
     internal const string BackpressureActionKey = "websocket.backpressure.action";
     internal const string TimeoutKindKey = "websocket.timeout.kind";
+    internal const string CallbackKey = "websocket.callback";
+    internal const string DirectionKey = "websocket.direction";
+    internal const string HandshakeResultKey = "websocket.handshake.result";
+    internal const string StatusCodeKey = "http.response.status_code";
+
+    internal static readonly KeyValuePair<string, object?> Sent = new(DirectionKey, "sent");
+    internal static readonly KeyValuePair<string, object?> Received = new(DirectionKey, "received");
+
+    private static readonly KeyValuePair<string, object?>[] s_handshakeResults =
+    [
+        new(HandshakeResultKey, "accepted"), new(HandshakeResultKey, "rejected"), new(HandshakeResultKey, "timed_out"), new(HandshakeResultKey, "failed"),
+    ];
+    private static readonly int[] s_knownStatuses = [101, 200, 400, 401, 403, 404, 405, 408, 414, 426, 429, 431, 500, 502, 503, 504, 505];
+    private static readonly KeyValuePair<string, object?>[] s_statusTags = CreateStatusTags();
+    private static readonly KeyValuePair<string, object?>[] s_statusClasses =
+    [
+        new(StatusCodeKey, "none"), new(StatusCodeKey, "1xx"), new(StatusCodeKey, "2xx"), new(StatusCodeKey, "3xx"), new(StatusCodeKey, "4xx"), new(StatusCodeKey, "5xx"),
+    ];
+
+    /// <summary>
+    /// Records one opening handshake in <c>wscore.handshake</c> and <c>wscore.handshake.duration</c>. WsCore's own hosts
+    /// (<see cref="PipeHandshake"/>, so <see cref="SocketWebSockets"/>, and WsCore.AspNetCore) call it; a host of your own
+    /// that runs the handshake layer itself may too. Allocates nothing.
+    /// </summary>
+    /// <param name="role">The side that ran the handshake.</param>
+    /// <param name="outcome">How it ended.</param>
+    /// <param name="statusCode">The HTTP status answered (server) or received (client); 0 when there was none. Statuses
+    /// outside a small known set are reported by class (<c>4xx</c>, ...), so the tag stays bounded.</param>
+    /// <param name="duration">From the start of the handshake to its end.</param>
+    public static void RecordHandshake(WebSocketRole role, HandshakeOutcome outcome, int statusCode, TimeSpan duration)
+    {
+        KeyValuePair<string, object?> roleTag = Role(role);
+        KeyValuePair<string, object?> result = s_handshakeResults[(uint)outcome < (uint)s_handshakeResults.Length ? (int)outcome : (int)HandshakeOutcome.Failed];
+        Handshakes.Add(1, roleTag, result, StatusCode(statusCode));
+        if (HandshakeDuration.Enabled) HandshakeDuration.Record(duration.TotalSeconds, roleTag, result);
+    }
+
+    internal static KeyValuePair<string, object?> StatusCode(int status)
+    {
+        int i = Array.IndexOf(s_knownStatuses, status);
+        if (i >= 0) return s_statusTags[i];
+        return status is >= 100 and <= 599 ? s_statusClasses[status / 100] : s_statusClasses[0];
+    }
+
+    private static KeyValuePair<string, object?>[] CreateStatusTags()
+    {
+        var tags = new KeyValuePair<string, object?>[s_knownStatuses.Length];
+        for (int i = 0; i < tags.Length; i++) tags[i] = new(StatusCodeKey, s_knownStatuses[i].ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return tags;
+    }
+
+    internal static readonly KeyValuePair<string, object?> PingCallbackTag = new(CallbackKey, "ping_received");
+    internal static readonly KeyValuePair<string, object?> PongCallbackTag = new(CallbackKey, "pong_received");
 
     private static readonly KeyValuePair<string, object?> s_server = new(RoleKey, "server");
     private static readonly KeyValuePair<string, object?> s_client = new(RoleKey, "client");
@@ -69,6 +134,8 @@ public static class WsCoreMetrics
     private static readonly KeyValuePair<string, object?> s_close1009 = new(BackpressureActionKey, "close_1009");
     private static readonly KeyValuePair<string, object?> s_peerUnresponsive = new(TimeoutKindKey, "peer_unresponsive");
     private static readonly KeyValuePair<string, object?> s_closeTimedOut = new(TimeoutKindKey, "close_timed_out");
+    private static readonly KeyValuePair<string, object?> s_idle = new(TimeoutKindKey, "idle");
+    private static readonly KeyValuePair<string, object?> s_maxLifetime = new(TimeoutKindKey, "max_lifetime");
 
     internal static KeyValuePair<string, object?> Role(WebSocketRole role) => role == WebSocketRole.Server ? s_server : s_client;
 
@@ -93,7 +160,13 @@ public static class WsCoreMetrics
     };
 
     internal static KeyValuePair<string, object?> TimeoutKind(KeepAliveAction action)
-        => action == KeepAliveAction.CloseTimedOut ? s_closeTimedOut : s_peerUnresponsive;
+        => action switch
+        {
+            KeepAliveAction.CloseTimedOut => s_closeTimedOut,
+            KeepAliveAction.IdleTimeout => s_idle,
+            KeepAliveAction.MaxLifetimeReached => s_maxLifetime,
+            _ => s_peerUnresponsive,
+        };
 
     private static KeyValuePair<string, object?>[] CreateKnownCodes()
     {

@@ -77,16 +77,19 @@ public struct FrameReader
     {
         Span<byte> buffer = _buffer;
         int count = _count;
-        int consumed = 0;
-        while (true)
+        int held = count;
+        // The header's length is known once byte 1 is held: at once if it was already, else after the first copy.
+        int needed = RequiredLength(buffer, count);
+        int take = Math.Min(needed - count, source.Length);
+        source.Slice(0, take).CopyTo(buffer.Slice(count));
+        count += take;
+        if (held < 2 && count == 2)
         {
-            int needed = RequiredLength(buffer, count);
-            int take = Math.Min(needed - count, source.Length - consumed);
-            source.Slice(consumed, take).CopyTo(buffer.Slice(count));
-            count += take;
-            consumed += take;
-            // Done when the header is whole or the source is used up; once byte 1 arrives the header may turn out longer.
-            if (count < needed || RequiredLength(buffer, count) == count) break;
+            // Byte 1 just arrived: the header may be longer than two bytes (mask key, extended length).
+            needed = RequiredLength(buffer, 2);
+            int more = Math.Min(needed - 2, source.Length - take);
+            source.Slice(take, more).CopyTo(buffer.Slice(2));
+            count += more;
         }
         // TryRead sets the count (NeedMoreData: the held bytes plus all of the source, which Fill has taken).
         return buffer.Slice(0, count);

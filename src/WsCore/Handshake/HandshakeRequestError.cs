@@ -75,7 +75,13 @@ public enum HandshakeRequestError
     /// <summary>The request announces a body (Transfer-Encoding, or a Content-Length other than 0). 400.</summary>
     RequestBodyNotAllowed,
 
-    /// <summary>The connection ended (or the handshake timed out) before the request head was complete. No answer is sent.</summary>
+    /// <summary>The connection ended before the request head was complete. No answer is sent.</summary>
     IncompleteRequest,
+
+    /// <summary>
+    /// The request head was not complete within the handshake timeout (<see cref="HandshakeOptions.Timeout"/>; a
+    /// slowloris client). Not reported by the reader (it has no clock) but by the adapters that run it. 408.
+    /// </summary>
+    TimedOut,
 }
 

@@ -12,6 +12,7 @@ public static class HandshakeRequestErrors
         HandshakeRequestError.MethodNotAllowed => 405,
         HandshakeRequestError.UnsupportedHttpVersion => 505,
         HandshakeRequestError.UnsupportedWebSocketVersion => 426,
+        HandshakeRequestError.TimedOut => 408,
         _ => 400,
     };
 
@@ -42,6 +43,7 @@ public static class HandshakeRequestErrors
         HandshakeRequestError.InvalidSubprotocolList => "Invalid Sec-WebSocket-Protocol header.",
         HandshakeRequestError.RequestBodyNotAllowed => "A WebSocket upgrade request has no body.",
         HandshakeRequestError.IncompleteRequest => "The request head was not complete.",
+        HandshakeRequestError.TimedOut => "The request head did not arrive in time.",
         _ => "Bad request.",
     };
 }

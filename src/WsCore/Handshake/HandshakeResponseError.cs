@@ -79,4 +79,10 @@ public enum HandshakeResponseError
     /// the client asked for and did not get).
     /// </summary>
     InvalidPerMessageDeflateAnswer,
+
+    /// <summary>
+    /// The response head was not complete within the handshake timeout (<see cref="HandshakeOptions.Timeout"/>). Not
+    /// reported by the reader (it has no clock) but by the adapters that run it.
+    /// </summary>
+    TimedOut,
 }

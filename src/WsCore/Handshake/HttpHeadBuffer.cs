@@ -1,33 +1,5 @@
 namespace WsCore.Handshake;
 
-/// <summary>Syntax errors and limit violations found while assembling an HTTP/1.1 head.</summary>
-internal enum HeadError : byte
-{
-    None,
-    InvalidLineEnding,
-    StartLineTooLong,
-    HeaderLineTooLong,
-    HeadTooLarge,
-    TooManyHeaders,
-    ObsoleteLineFolding,
-    MissingColon,
-    WhitespaceBeforeColon,
-    InvalidHeaderName,
-    InvalidHeaderValue,
-}
-
-/// <summary>What <see cref="HttpHeadBuffer.Append"/> reached.</summary>
-internal enum HeadProgress : byte
-{
-    NeedMoreData,
-    StartLineComplete,
-    Complete,
-    Error,
-}
-
-/// <summary>Where one header's name and (whitespace-trimmed) value lie in the head buffer.</summary>
-internal readonly record struct HeaderEntry(int NameStart, int NameLength, int ValueStart, int ValueLength);
-
 /// <summary>
 /// Assembles an HTTP/1.1 head (start line, header lines, blank line) from bytes fed in any split. Each input
 /// byte is searched once for LF and each completed line is validated once, so the work is linear in the input;

@@ -87,7 +87,7 @@ internal static class ClientConnector
             if (!handshake.IsAccepted)
             {
                 await CloseAsync(transport, sslStream, socket).ConfigureAwait(false);
-                return new Outcome(null, handshake, HandshakeFailure(handshake));
+                return new Outcome(null, handshake, HandshakeFailure(handshake, options.Handshake ?? HandshakeOptions.Default));
             }
             return new Outcome(transport, handshake, null);
         }
@@ -138,8 +138,13 @@ internal static class ClientConnector
         };
     }
 
-    private static WebSocketConnectException HandshakeFailure(ClientHandshakeResult handshake)
+    private static WebSocketConnectException HandshakeFailure(ClientHandshakeResult handshake, HandshakeOptions options)
     {
+        if (handshake.Error == HandshakeResponseError.TimedOut)
+        {
+            return new WebSocketConnectException(WebSocketConnectFailure.Timeout,
+                $"The server did not answer the opening handshake within {options.Timeout.TotalSeconds:0.###} s (HandshakeOptions.Timeout).", handshakeError: handshake.Error);
+        }
         string message = handshake.Error switch
         {
             HandshakeResponseError.UnexpectedStatusCode => $"The server answered the opening handshake with HTTP {handshake.StatusCode}"

@@ -34,7 +34,7 @@ public sealed class ServerHandshakeResult
 
     /// <summary>
     /// The agreed permessage-deflate parameters, or null when the connection runs without compression: pass them to the
-    /// connection (<see cref="WebSocketConnection(System.IO.Pipelines.IDuplexPipe, WsCore.Protocol.WebSocketRole, WebSocketConnectionOptions?, PerMessageDeflateParameters?)"/>).
+    /// connection (<see cref="WebSocketConnection(System.IO.Pipelines.IDuplexPipe, WsCore.Framing.WebSocketRole, WebSocketConnectionOptions?, PerMessageDeflateParameters?)"/>).
     /// </summary>
     public PerMessageDeflateParameters? PerMessageDeflate => Response?.PerMessageDeflate;
 }

@@ -1,8 +1,10 @@
+using WsCore.Framing;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using WsCore.Compression;
+using WsCore.Diagnostics;
 using WsCore.Handshake;
 using WsCore.Protocol;
 
@@ -139,49 +141,63 @@ public static class SocketWebSockets
         }
     }
 
-    /// <summary>The opening handshake, in its own method so that its timer is not kept for the connection's life.</summary>
+    /// <summary>
+    /// The opening handshake, in its own method so that its timer is not kept for the connection's life; bounded by
+    /// <see cref="WebSocketServerOptions.HandshakeTimeout"/> on the connections' clock (a slowloris gets 408).
+    /// </summary>
     private static async Task<ServerHandshakeResult> HandshakeAsync(SocketDuplexPipe transport, WebSocketServerOptions options)
     {
-        using var timeout = new CancellationTokenSource(options.HandshakeTimeout);
-        return await PipeHandshake.AcceptAsync(transport, options.Policy, options.Handshake,
-            options.Connection.Protocol.PerMessageDeflate, timeout.Token).ConfigureAwait(false);
+        return await PipeHandshake.AcceptCoreAsync(transport, options.Policy, options.Handshake ?? HandshakeOptions.Default,
+            options.Connection.Protocol.PerMessageDeflate, options.HandshakeTimeout, options.Connection.TimeProvider ?? TimeProvider.System,
+            CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// TLS and then the opening handshake, both under one deadline (<see cref="WebSocketServerOptions.HandshakeTimeout"/>):
-    /// a client that never sends its ClientHello, sends garbage or stops halfway costs no more than a slow plain one. The
+    /// TLS and then the opening handshake, both under one deadline (<see cref="WebSocketServerOptions.HandshakeTimeout"/>
+    /// on the connections' clock): a client that never sends its ClientHello, sends garbage or stops halfway costs no
+    /// more than a slow plain one, and the upgrade request gets what is left (a slowloris there gets 408, as on the plain
+    /// path). A TLS failure counts as a failed (or timed-out) server handshake in the metrics, with no status. The
     /// transport is null when TLS failed (the caller closes the socket).
     /// </summary>
     private static async Task<(StreamTransport? Transport, ServerHandshakeResult? Handshake)> TlsHandshakeAsync(Socket socket, WebSocketServerOptions options,
         SslServerAuthenticationOptions tls)
     {
-        using var timeout = new CancellationTokenSource(options.HandshakeTimeout);
-        try
+        TimeProvider time = options.Connection.TimeProvider ?? TimeProvider.System;
+        long started = time.GetTimestamp();
+        TimeSpan limit = options.HandshakeTimeout;
+        bool bounded = limit > TimeSpan.Zero && limit != Timeout.InfiniteTimeSpan;
+        SslStream? stream = null;
+        using (CancellationTokenSource? deadline = bounded ? new CancellationTokenSource(limit, time) : null)
         {
-            // Wait for the ClientHello with a zero-byte receive, as the plain path waits for its request: until the
-            // client speaks it holds its socket and this await, no SslStream and no buffer.
-            await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, timeout.Token).ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            return (null, null);
-        }
-        var stream = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
-        try
-        {
-            await stream.AuthenticateAsServerAsync(tls, timeout.Token).ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            // Timed out, not TLS, no protocol in common, reset: nothing to answer.
-            try { await stream.DisposeAsync().ConfigureAwait(false); } catch (Exception) { }
-            return (null, null);
+            CancellationToken token = deadline?.Token ?? CancellationToken.None;
+            try
+            {
+                // Wait for the ClientHello with a zero-byte receive, as the plain path waits for its request: until the
+                // client speaks it holds its socket and this await, no SslStream and no buffer.
+                await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, token).ConfigureAwait(false);
+                stream = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
+                await stream.AuthenticateAsServerAsync(tls, token).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // Timed out, not TLS, no protocol in common, reset: nothing to answer.
+                WsCoreMetrics.RecordHandshake(WebSocketRole.Server, deadline is { IsCancellationRequested: true } ? HandshakeOutcome.TimedOut : HandshakeOutcome.Failed,
+                    0, time.GetElapsedTime(started));
+                if (stream is not null)
+                {
+                    try { await stream.DisposeAsync().ConfigureAwait(false); } catch (Exception) { }
+                }
+                return (null, null);
+            }
         }
         var transport = new StreamTransport(stream, socket);
+        // What is left of the deadline; at least a tick (zero would mean "no timeout"), so a client that used it all up
+        // gets its 408 at once.
+        TimeSpan remaining = bounded ? TimeSpan.FromTicks(Math.Max(1, (limit - time.GetElapsedTime(started)).Ticks)) : limit;
         try
         {
-            ServerHandshakeResult handshake = await PipeHandshake.AcceptAsync(transport, options.Policy, options.Handshake,
-                options.Connection.Protocol.PerMessageDeflate, timeout.Token).ConfigureAwait(false);
+            ServerHandshakeResult handshake = await PipeHandshake.AcceptCoreAsync(transport, options.Policy, options.Handshake ?? HandshakeOptions.Default,
+                options.Connection.Protocol.PerMessageDeflate, remaining, time, CancellationToken.None).ConfigureAwait(false);
             return (transport, handshake);
         }
         catch (Exception)

@@ -22,6 +22,10 @@ public enum WebSocketConnectFailure
     /// </summary>
     Handshake,
 
-    /// <summary>Connecting, the tunnel, TLS and the opening handshake together took longer than <see cref="WebSocketClientOptions.ConnectTimeout"/>.</summary>
+    /// <summary>
+    /// Connecting, the tunnel, TLS and the opening handshake together took longer than
+    /// <see cref="WebSocketClientOptions.ConnectTimeout"/>, or the server's answer longer than the handshake's own
+    /// <see cref="Handshake.HandshakeOptions.Timeout"/>.
+    /// </summary>
     Timeout,
 }

@@ -70,6 +70,12 @@ public sealed partial class WebSocketConnection
                     _ = SendKeepAlivePingAsync();
                     StartLivenessRead();
                     break;
+                case KeepAliveAction.IdleTimeout:
+                case KeepAliveAction.MaxLifetimeReached:
+                    _timedOut = action;
+                    WsCoreMetrics.Timeouts.Add(1, _roleTag, WsCoreMetrics.TimeoutKind(action));
+                    _ = CloseForDeadlineAsync(action == KeepAliveAction.IdleTimeout ? s_idleReason : s_lifetimeReason);
+                    break;
                 case KeepAliveAction.PeerUnresponsive:
                 case KeepAliveAction.CloseTimedOut:
                     _timedOut = action;
@@ -81,6 +87,28 @@ public sealed partial class WebSocketConnection
         catch (Exception)
         {
             // Abort and the ping never throw; this is the last line of defence for a timer thread.
+        }
+    }
+
+    private static readonly byte[] s_idleReason = "idle timeout"u8.ToArray();
+    private static readonly byte[] s_lifetimeReason = "maximum lifetime reached"u8.ToArray();
+
+    /// <summary>
+    /// The idle timeout or the maximum lifetime is reached: close with 1001 (going away). The clock already counts the
+    /// close timeout (it started closing when it reported the deadline), so a close frame stuck behind a blocked send
+    /// still ends in an abort. The peer's answer is read by the application's receive, or by a liveness read when
+    /// nobody receives. Nobody awaits this task: nothing escapes it.
+    /// </summary>
+    private async Task CloseForDeadlineAsync(byte[] reason)
+    {
+        try
+        {
+            SendStatus status = await CloseOutputCoreAsync(CloseCodes.GoingAway, reason, empty: false, CancellationToken.None).ConfigureAwait(false);
+            if (status == SendStatus.Done && _protocol.State != CloseHandshakeState.Closed) StartLivenessRead();
+        }
+        catch (Exception)
+        {
+            // The connection is going away anyway; the close timeout aborts it if need be.
         }
     }
 
@@ -150,9 +178,9 @@ public sealed partial class WebSocketConnection
     }
 
     /// <summary>A pong arrived (caller holds the protocol lock): when it answers the measured ping, the round trip is done.</summary>
-    private TaskCompletionSource<TimeSpan?>? OnPongLocked(out TimeSpan roundTrip)
+    private TaskCompletionSource<TimeSpan?>? OnPongLocked(out TimeSpan? roundTrip)
     {
-        roundTrip = default;
+        roundTrip = null;
         ReadOnlySpan<byte> payload = _protocol.ControlPayload;
         if (_roundTripSequence == 0 || payload.Length != 8
             || System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(payload) != _roundTripSequence)
@@ -160,9 +188,10 @@ public sealed partial class WebSocketConnection
             return null; // an unsolicited pong, or one for an older ping
         }
         _roundTripSequence = 0;
-        roundTrip = Now - _roundTripSentAt;
-        Interlocked.Exchange(ref _roundTripTicks, roundTrip.Ticks);
-        if (WsCoreMetrics.PingRoundTrip.Enabled) WsCoreMetrics.PingRoundTrip.Record(roundTrip.TotalSeconds, _roleTag);
+        TimeSpan measured = Now - _roundTripSentAt;
+        roundTrip = measured;
+        Interlocked.Exchange(ref _roundTripTicks, measured.Ticks);
+        if (WsCoreMetrics.PingRoundTrip.Enabled) WsCoreMetrics.PingRoundTrip.Record(measured.TotalSeconds, _roleTag);
         TaskCompletionSource<TimeSpan?>? waiter = _roundTripWaiter;
         _roundTripWaiter = null;
         return waiter;

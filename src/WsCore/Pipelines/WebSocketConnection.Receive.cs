@@ -51,11 +51,14 @@ public sealed partial class WebSocketConnection
                     // them before waiting for the transport, which may have nothing more to say.
                     ReceiveStatus pendingStatus;
                     ReceiveResult pendingResult;
+                    (long, long) pendingInflated;
                     lock (_protocolLock)
                     {
                         if (_disposed) return Aborted();
                         pendingStatus = _protocol.Receive(default, buffer.Span, out pendingResult);
+                        pendingInflated = TakeInflatedLocked();
                     }
+                    RecordCompression(pendingInflated, received: true);
                     if (pendingStatus == ReceiveStatus.MessageData)
                     {
                         RecordData(pendingResult.BytesWritten, pendingResult.MessageKind, pendingResult.EndOfMessage, received: true);
@@ -98,7 +101,8 @@ public sealed partial class WebSocketConnection
                 ReceiveResult result;
                 long consumed;
                 TaskCompletionSource<TimeSpan?>? pongWaiter = null;
-                TimeSpan roundTrip = default;
+                TimeSpan? roundTrip = null;
+                (long, long) inflated = default;
                 lock (_protocolLock)
                 {
                     if (_disposed)
@@ -108,8 +112,11 @@ public sealed partial class WebSocketConnection
                     }
                     if (_keepAliveEnabled && !sequence.IsEmpty) _keepAlive.OnFrameReceived(Now);
                     status = Process(sequence, buffer.Span, out consumed, out result);
+                    if (_idleTimeoutEnabled && status == ReceiveStatus.MessageData) _keepAlive.OnMessageActivity(Now);
+                    if (_protocol.IsCompressionEnabled) inflated = TakeInflatedLocked();
                     if (status == ReceiveStatus.Pong) pongWaiter = OnPongLocked(out roundTrip);
                 }
+                if (_protocol.IsCompressionEnabled) RecordCompression(inflated, received: true);
                 if (status == ReceiveStatus.NeedMoreData)
                 {
                     _input.AdvanceTo(sequence.End);
@@ -127,9 +134,11 @@ public sealed partial class WebSocketConnection
                         RecordData(result.BytesWritten, result.MessageKind, result.EndOfMessage, received: true);
                         return new ConnectionReceiveResult(ConnectionReceiveKind.MessageData, result.BytesWritten, result.MessageKind, result.EndOfMessage, 0);
                     case ReceiveStatus.Ping:
+                        if (_options.PingReceived is not null) NotifyPing();
                         await WriteControlFramesAsync(cancellationToken).ConfigureAwait(false);
                         continue;
                     case ReceiveStatus.Pong:
+                        if (_options.PongReceived is not null) NotifyPong(roundTrip);
                         pongWaiter?.TrySetResult(roundTrip);
                         pongWaiter = null;
                         continue;
@@ -171,6 +180,35 @@ public sealed partial class WebSocketConnection
             // NeedMoreData always consumes the whole span.
         }
         return ReceiveStatus.NeedMoreData;
+    }
+
+    /// <summary>
+    /// The application's ping callback (no lock held; the payload is the engine's, which only this receive changes):
+    /// whatever it throws is caught and counted.
+    /// </summary>
+    private void NotifyPing()
+    {
+        try
+        {
+            _options.PingReceived!(this, _protocol.ControlPayload);
+        }
+        catch (Exception)
+        {
+            WsCoreMetrics.CallbackFailures.Add(1, _roleTag, WsCoreMetrics.PingCallbackTag);
+        }
+    }
+
+    /// <summary>The application's pong callback; see <see cref="NotifyPing"/>.</summary>
+    private void NotifyPong(TimeSpan? roundTrip)
+    {
+        try
+        {
+            _options.PongReceived!(this, _protocol.ControlPayload, roundTrip);
+        }
+        catch (Exception)
+        {
+            WsCoreMetrics.CallbackFailures.Add(1, _roleTag, WsCoreMetrics.PongCallbackTag);
+        }
     }
 
     /// <summary>

@@ -26,24 +26,55 @@ public sealed partial class WebSocketConnection
     /// <returns><see cref="SendStatus.Done"/>, or why nothing was sent.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> is not <see cref="MessageKind.Text"/> or <see cref="MessageKind.Binary"/>.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<SendStatus> SendAsync(ReadOnlyMemory<byte> payload, MessageKind type, bool endOfMessage = true, CancellationToken cancellationToken = default)
+    public ValueTask<SendStatus> SendAsync(ReadOnlyMemory<byte> payload, MessageKind type, bool endOfMessage = true, CancellationToken cancellationToken = default)
     {
         if (type is not (MessageKind.Text or MessageKind.Binary)) throw new ArgumentOutOfRangeException(nameof(type));
+        return SendCoreAsync(payload, type, endOfMessage, null, cancellationToken);
+    }
+
+    /// <summary>
+    /// Sends a prepared message: a whole message framed (and compressed) once for any number of connections, copied into
+    /// the transport's buffer with no framing, compression or allocation of its own (see <see cref="PreparedMessage"/>).
+    /// Everything else is as for <see cref="SendAsync(ReadOnlyMemory{byte}, MessageKind, bool, CancellationToken)"/>: it
+    /// is ordered with the other sends, follows <see cref="WebSocketConnectionOptions.BackpressurePolicy"/> (the frame's
+    /// length counts against <see cref="WebSocketConnectionOptions.MaxBufferedOutboundBytes"/>), counts as a sent message
+    /// in the metrics, and returns <see cref="SendStatus.Closed"/> once the connection is closing or gone.
+    /// </summary>
+    /// <param name="message">The message; the same instance may be sent by many connections at the same time.</param>
+    /// <param name="cancellationToken">Cancels the wait for the send lock or the flush.</param>
+    /// <returns><see cref="SendStatus.Done"/>, or why nothing was sent (<see cref="SendStatus.MessageInProgress"/> while a
+    /// fragmented message sent with <c>endOfMessage: false</c> is unfinished).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="message"/> is null.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
+    public ValueTask<SendStatus> SendAsync(PreparedMessage message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return SendCoreAsync(default, message.Kind, true, message, cancellationToken);
+    }
+
+    /// <summary>A message or fragment (<paramref name="prepared"/> null), or a prepared message.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<SendStatus> SendCoreAsync(ReadOnlyMemory<byte> payload, MessageKind type, bool endOfMessage, PreparedMessage? prepared, CancellationToken cancellationToken)
+    {
         await AcquireWriterAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             if (_outputCompleted || _protocol.IsCloseSent) return SendStatus.Closed;
-            long size = payload.Length + FrameHeader.MaxLength;
+            long size = prepared is null ? payload.Length + FrameHeader.MaxLength : _protocol.GetPreparedFrameLength(prepared);
             if (IsOverLimit(size)) return OnBufferFull();
             SendStatus status;
             IBufferWriter<byte> target = Target;
+            (long, long) deflated = default;
             lock (_protocolLock)
             {
                 if (_disposed) return SendStatus.Closed;
                 try
                 {
-                    status = _protocol.WriteMessage(target, payload.Span, type, endOfMessage);
+                    status = prepared is null
+                        ? _protocol.WriteMessage(target, payload.Span, type, endOfMessage)
+                        : _protocol.WritePreparedMessage(target, prepared);
+                    if (_idleTimeoutEnabled && status == SendStatus.Done) _keepAlive.OnMessageActivity(Now);
+                    if (_protocol.IsCompressionEnabled) deflated = TakeDeflatedLocked();
                 }
                 catch (Exception e) when (e is not ArgumentException)
                 {
@@ -58,7 +89,8 @@ public sealed partial class WebSocketConnection
             }
             if (status == SendStatus.Done)
             {
-                RecordData(payload.Length, type, endOfMessage, received: false);
+                RecordData(prepared?.Length ?? payload.Length, type, endOfMessage, received: false);
+                if (_protocol.IsCompressionEnabled) RecordCompression(deflated, received: false);
                 await FlushWrittenAsync(size, cancellationToken).ConfigureAwait(false);
                 // The flush failed, or an abort cancelled it: the message may not reach the peer.
                 if (_outputCompleted) return SendStatus.Closed;

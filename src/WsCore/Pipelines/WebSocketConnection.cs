@@ -35,6 +35,7 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly long _startTimestamp;
     private readonly bool _keepAliveEnabled;
+    private readonly bool _idleTimeoutEnabled;
     private readonly BackpressurePolicy _policy;
     private readonly long _maxBuffered;
     // Who may touch what (the rule the adapters follow; issue 11):
@@ -87,6 +88,11 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
     private readonly KeyValuePair<string, object?> _roleTag;
     private int _metricsEnded;
     private int _closeSentRecorded;
+    // permessage-deflate byte counts already recorded (guarded by _protocolLock): the engine's totals minus these are new.
+    private long _deflateInRecorded;
+    private long _deflateOutRecorded;
+    private long _inflateInRecorded;
+    private long _inflateOutRecorded;
 
     // Round-trip measurement (guarded by _protocolLock, the payload also by _sendLock): the sequence number of the
     // measured ping in flight (0: none), when it went out, who waits for its pong; the last result (-1: none yet).
@@ -130,9 +136,11 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
         _roleTag = WsCoreMetrics.Role(role);
         WsCoreMetrics.OpenedConnections.Add(1, _roleTag);
         WsCoreMetrics.ActiveConnections.Add(1, _roleTag);
-        _keepAlive = new KeepAlive(_options.KeepAliveInterval, _options.KeepAliveTimeout, _options.CloseTimeout, TimeSpan.Zero);
+        _keepAlive = new KeepAlive(_options.KeepAliveInterval, _options.KeepAliveTimeout, _options.CloseTimeout,
+            _options.IdleTimeout, _options.MaxLifetime, TimeSpan.Zero);
         _keepAliveEnabled = _keepAlive.Interval != TimeSpan.MaxValue;
-        if (_keepAliveEnabled)
+        _idleTimeoutEnabled = _keepAlive.IdleTimeout != TimeSpan.MaxValue;
+        if (_keepAlive.HasDeadlines)
         {
             lock (_protocolLock) ArmTimerLocked(TimeSpan.Zero);
         }
@@ -171,9 +179,12 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
     public CloseHandshakeState State => _protocol.State;
 
     /// <summary>
-    /// Why the connection was aborted by its own clock: <see cref="KeepAliveAction.PeerUnresponsive"/> (no answer to a
-    /// keep-alive ping in time) or <see cref="KeepAliveAction.CloseTimedOut"/> (the peer did not finish the closing
-    /// handshake in time); <see cref="KeepAliveAction.None"/> otherwise.
+    /// Why the connection was ended by its own clock, the latest reason: <see cref="KeepAliveAction.PeerUnresponsive"/>
+    /// (no answer to a keep-alive ping in time, aborted), <see cref="KeepAliveAction.IdleTimeout"/> or
+    /// <see cref="KeepAliveAction.MaxLifetimeReached"/> (closed with 1001; see
+    /// <see cref="WebSocketConnectionOptions.IdleTimeout"/>, <see cref="WebSocketConnectionOptions.MaxLifetime"/>), or
+    /// <see cref="KeepAliveAction.CloseTimedOut"/> (the peer did not finish the closing handshake in time, aborted; it
+    /// replaces an earlier idle or lifetime reason); <see cref="KeepAliveAction.None"/> otherwise.
     /// </summary>
     public KeepAliveAction TimedOut => _timedOut;
 
@@ -196,6 +207,33 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
         KeyValuePair<string, object?> typeTag = WsCoreMetrics.Type(type);
         if (count > 0) (received ? WsCoreMetrics.PayloadReceived : WsCoreMetrics.PayloadSent).Add(count, _roleTag, typeTag);
         if (endOfMessage) (received ? WsCoreMetrics.MessagesReceived : WsCoreMetrics.MessagesSent).Add(1, _roleTag, typeTag);
+    }
+
+    /// <summary>Caller holds the protocol lock: the deflate bytes (input, output) since the last call.</summary>
+    private (long Uncompressed, long Compressed) TakeDeflatedLocked()
+    {
+        long input = _protocol.DeflateInputBytes - _deflateInRecorded;
+        long output = _protocol.DeflateOutputBytes - _deflateOutRecorded;
+        _deflateInRecorded += input;
+        _deflateOutRecorded += output;
+        return (input, output);
+    }
+
+    /// <summary>Caller holds the protocol lock: the inflate bytes (output, input) since the last call.</summary>
+    private (long Uncompressed, long Compressed) TakeInflatedLocked()
+    {
+        long input = _protocol.InflateInputBytes - _inflateInRecorded;
+        long output = _protocol.InflateOutputBytes - _inflateOutRecorded;
+        _inflateInRecorded += input;
+        _inflateOutRecorded += output;
+        return (output, input);
+    }
+
+    private void RecordCompression((long Uncompressed, long Compressed) bytes, bool received)
+    {
+        KeyValuePair<string, object?> direction = received ? WsCoreMetrics.Received : WsCoreMetrics.Sent;
+        if (bytes.Compressed > 0) WsCoreMetrics.CompressedBytes.Add(bytes.Compressed, _roleTag, direction);
+        if (bytes.Uncompressed > 0) WsCoreMetrics.UncompressedBytes.Add(bytes.Uncompressed, _roleTag, direction);
     }
 
     private void RecordCloseSent(ushort code)

@@ -36,6 +36,25 @@ public sealed record WebSocketConnectionOptions
     public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// How long the connection may go without a data message in either direction (a text, binary or continuation frame
+    /// sent or received, any fragment) before this endpoint closes it with 1001 (going away) and the reason
+    /// <c>idle timeout</c>; the peer then has <see cref="CloseTimeout"/> to answer. Pings and pongs, the keep-alive
+    /// pings included, do not count: keep-alive checks that the peer is alive, the idle timeout that it is still used.
+    /// <see cref="WebSocketConnection.TimedOut"/> is then <see cref="KeepAliveAction.IdleTimeout"/>.
+    /// <see cref="TimeSpan.Zero"/> or <see cref="Timeout.InfiniteTimeSpan"/> (the default) disables it.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; init; } = Timeout.InfiniteTimeSpan;
+
+    /// <summary>
+    /// How long after its creation the connection is closed with 1001 (going away) and the reason
+    /// <c>maximum lifetime reached</c>, whatever it does (to rebalance long-lived clients across servers, or to make
+    /// them pick up new credentials); the peer then has <see cref="CloseTimeout"/> to answer.
+    /// <see cref="WebSocketConnection.TimedOut"/> is then <see cref="KeepAliveAction.MaxLifetimeReached"/>.
+    /// <see cref="TimeSpan.Zero"/> or <see cref="Timeout.InfiniteTimeSpan"/> (the default) disables it.
+    /// </summary>
+    public TimeSpan MaxLifetime { get; init; } = Timeout.InfiniteTimeSpan;
+
+    /// <summary>
     /// After a server fails the connection (its close frame answers a protocol violation, so the peer's own close may
     /// never be parsed), it keeps reading and discarding what the peer still sends until the peer closes, nothing
     /// arrives for this long, it has sent <see cref="FailureDrainMaxBytes"/>, or <see cref="FailureDrainTimeout"/> passes
@@ -59,8 +78,21 @@ public sealed record WebSocketConnectionOptions
     /// </summary>
     public TimeSpan FailureDrainTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>The clock for keep-alive, close timeout and the client's close wait. Default <see cref="TimeProvider.System"/>.</summary>
+    /// <summary>The clock for keep-alive, idle timeout, maximum lifetime, close timeout and the client's close wait. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// Called for every pong received, with its payload and, when it answers a measured ping, the round-trip time;
+    /// null (the default) for none. Use a static lambda (or a cached delegate): the connection then allocates nothing
+    /// to call it. See <see cref="PongReceivedHandler"/>.
+    /// </summary>
+    public PongReceivedHandler? PongReceived { get; init; }
+
+    /// <summary>
+    /// Called for every ping received (after its pong was queued), with its payload; null (the default) for none. See
+    /// <see cref="PingReceivedHandler"/>.
+    /// </summary>
+    public PingReceivedHandler? PingReceived { get; init; }
 
     /// <summary>What a send does when the peer does not read fast enough. Default <see cref="BackpressurePolicy.Wait"/>.</summary>
     public BackpressurePolicy BackpressurePolicy { get; init; } = BackpressurePolicy.Wait;

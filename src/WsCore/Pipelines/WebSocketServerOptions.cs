@@ -18,8 +18,13 @@ public sealed record WebSocketServerOptions
     public HandshakeOptions Handshake { get; init; } = HandshakeOptions.Default;
 
     /// <summary>
-    /// How long a client has to complete the TLS handshake (when the server has a certificate) and send its upgrade
-    /// request, both together. Default 10 s. A client that sends nothing, or garbage, is closed when it passes.
+    /// How long a client has to send its upgrade request (and read the answer), however slowly it trickles bytes: a
+    /// request still incomplete then is answered with 408 and the connection closed. With TLS (a
+    /// <see cref="ServerCertificate"/> or <see cref="SslOptions"/>) the TLS handshake counts too: TLS and the upgrade
+    /// request together get this long, and a client that has not finished TLS by then (silent, slow, garbage) is closed
+    /// without an answer. It replaces <see cref="HandshakeOptions.Timeout"/> and runs on
+    /// <see cref="WebSocketConnectionOptions.TimeProvider"/> of <see cref="Connection"/>. Default 10 s;
+    /// <see cref="Timeout.InfiniteTimeSpan"/> disables it.
     /// </summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

@@ -11,4 +11,11 @@ public enum KeepAliveAction
     PeerUnresponsive,
     /// <summary>The closing handshake did not finish within the close timeout: close the transport.</summary>
     CloseTimedOut,
+    /// <summary>
+    /// No data frame went either way for the idle timeout: close the connection (WsCore sends 1001, going away); the
+    /// close timeout now runs.
+    /// </summary>
+    IdleTimeout,
+    /// <summary>The connection reached its maximum lifetime: close it (WsCore sends 1001, going away); the close timeout now runs.</summary>
+    MaxLifetimeReached,
 }

@@ -20,4 +20,15 @@ public enum SendStatus
     /// (see <c>WebSocketConnectionOptions.BackpressurePolicy</c>); with a closing policy the connection is now closing.
     /// </summary>
     BufferFull,
+    /// <summary>
+    /// Nothing was written: text given as UTF-16 (a <see cref="string"/> or characters to send as a text message or a
+    /// close reason, see <c>WebSocketConnection.SendTextAsync</c>) that is not valid UTF-16, i.e. holds a lone surrogate.
+    /// It is refused rather than replaced with U+FFFD, so that what the peer receives is what the caller gave.
+    /// </summary>
+    InvalidUtf16,
+    /// <summary>
+    /// Nothing was written: a whole message (a <see cref="PreparedMessage"/>) cannot be sent while a fragmented message
+    /// is being sent, since frames of two messages may not interleave (RFC 6455 §5.4); send the last fragment first.
+    /// </summary>
+    MessageInProgress,
 }

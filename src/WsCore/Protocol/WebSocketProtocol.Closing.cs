@@ -18,13 +18,14 @@ public sealed partial class WebSocketProtocol
     {
         ArgumentNullException.ThrowIfNull(output);
         if (IsCloseSent) return SendStatus.Closed;
-        Span<byte> payload = stackalloc byte[FrameHeader.MaxControlPayloadLength];
-        OperationStatus s = ClosePayload.TryWrite(payload, code, reason, out int length);
-        if (s != OperationStatus.Done)
+        switch (ClosePayload.CheckOutgoing(code, reason))
         {
-            if (!CloseCodes.IsValidToSend(code)) return SendStatus.InvalidCloseCode;
-            return reason.Length > ClosePayload.MaxReasonLength ? SendStatus.PayloadTooLong : SendStatus.InvalidUtf8;
+            case ClosePayloadStatus.InvalidCode: return SendStatus.InvalidCloseCode;
+            case ClosePayloadStatus.TooLong: return SendStatus.PayloadTooLong;
+            case ClosePayloadStatus.InvalidUtf8Reason: return SendStatus.InvalidUtf8;
         }
+        Span<byte> payload = stackalloc byte[FrameHeader.MaxControlPayloadLength];
+        ClosePayload.TryWrite(payload, code, reason, out int length); // Done: checked above, and the buffer holds any valid payload
         WriteCloseFrame(output, payload.Slice(0, length));
         return SendStatus.Done;
     }
@@ -86,6 +87,13 @@ public sealed partial class WebSocketProtocol
         result = new ReceiveResult(inputLength, 0, default, false);
         return ReceiveStatus.Close;
     }
+
+    /// <summary>
+    /// Fails the connection for a violation the adapter detected (a message over the limit a
+    /// <c>WebSocketConnection.ReceiveMessageAsync</c> caller gave: <see cref="ProtocolViolation.MessageTooLarge"/>), exactly
+    /// as if the engine had: receiving stops and the close frame with the violation's code is queued.
+    /// </summary>
+    internal void FailReceive(ProtocolViolation violation) => Fail(violation, 0, out _);
 
     /// <summary>
     /// Fails the connection (§7.1.7) for a violation by the peer: receiving stops (<see cref="ReceivePhase.Closed"/>,

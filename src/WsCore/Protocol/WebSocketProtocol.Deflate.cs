@@ -15,6 +15,26 @@ public sealed partial class WebSocketProtocol
     private int _inflateEnd;
     private bool _inflatePending;             // the inflater filled the last destination and may hold more output
     private bool _sendFrameStarted;           // the compressed message being sent has emitted its first frame
+    private long _deflateInput;
+    private long _deflateOutput;
+    private long _inflateInputBytes;
+    private long _inflateOutput;
+
+    /// <summary>
+    /// Message bytes given to the compressor so far (the uncompressed size of what was sent compressed, prepared messages
+    /// sent compressed included); with <see cref="DeflateOutputBytes"/> it gives the send direction's compression ratio.
+    /// 0 without permessage-deflate.
+    /// </summary>
+    public long DeflateInputBytes => _deflateInput;
+
+    /// <summary>Compressed bytes the compressor produced so far: the payload of the compressed frames sent (prepared messages' included).</summary>
+    public long DeflateOutputBytes => _deflateOutput;
+
+    /// <summary>Compressed frame payload bytes received so far (of messages the peer sent compressed).</summary>
+    public long InflateInputBytes => _inflateInputBytes;
+
+    /// <summary>Bytes the decompressor produced so far from <see cref="InflateInputBytes"/>: the received messages' uncompressed size.</summary>
+    public long InflateOutputBytes => _inflateOutput;
 
     /// <summary>
     /// True when the engine can go on receiving without new input: it holds received bytes it has not turned into events
@@ -54,6 +74,7 @@ public sealed partial class WebSocketProtocol
                     else input.Slice(consumed, take).CopyTo(pending);
                     consumed += take;
                     _frameRemaining -= take;
+                    _inflateInputBytes += take;
                     _inflateStart = 0;
                     _inflateEnd = take;
                 }
@@ -81,6 +102,7 @@ public sealed partial class WebSocketProtocol
                 return Fail(ProtocolViolation.MessageTooLarge, input.Length, out result);
             }
             _context.MessageLength += produced;
+            _inflateOutput += produced;
             bool endOfMessage = endOfInput && inflated == OperationStatus.Done;
             if (_context.MessageKind == MessageKind.Text && !_utf8.Validate(destination.Slice(written, produced), endOfMessage))
             {
@@ -117,6 +139,8 @@ public sealed partial class WebSocketProtocol
             int capacity = Math.Min(span.Length - reserve, FrameWriter.MaxInPlacePayloadLength);
             OperationStatus compressed = _compressor!.Compress(payload, span.Slice(reserve, capacity), endOfMessage, out int used, out int produced);
             payload = payload.Slice(used);
+            _deflateInput += used;
+            _deflateOutput += produced;
             bool final = endOfMessage && compressed == OperationStatus.Done;
             if (produced > 0 || final)
             {

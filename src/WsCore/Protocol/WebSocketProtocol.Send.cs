@@ -69,6 +69,39 @@ public sealed partial class WebSocketProtocol
         return SendStatus.Done;
     }
 
+    /// <summary>
+    /// Writes a prepared message (a whole message framed, and compressed, once for many connections) as one final frame.
+    /// Queued engine frames are written first. With permessage-deflate the compressed frame for this connection's window
+    /// size is written (made on first use); a compressor that keeps its context then forgets it before its next message
+    /// (see <see cref="PreparedMessage"/>). A client masks the frame while copying it.
+    /// </summary>
+    /// <param name="output">Where to write.</param>
+    /// <param name="message">The message.</param>
+    /// <returns><see cref="SendStatus.Done"/>; <see cref="SendStatus.Closed"/> after this endpoint's close frame;
+    /// <see cref="SendStatus.MessageInProgress"/> while a fragmented message is being sent. Nothing is written unless Done.</returns>
+    public SendStatus WritePreparedMessage(IBufferWriter<byte> output, PreparedMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(message);
+        if (IsCloseSent) return SendStatus.Closed;
+        if (_sendInMessage) return SendStatus.MessageInProgress;
+        ReadOnlySpan<byte> frame = message.GetFrame(_compressor?.WindowBits ?? 0, out bool compressed);
+        if (HasPendingOutput) WritePendingOutput(output);
+        PreparedMessage.WriteFrame(output, frame, _sendMasked);
+        if (compressed)
+        {
+            _compressor!.ForgetHistory();
+            _deflateInput += message.Length; // counted as if this connection had compressed it (the wire's ratio)
+            _deflateOutput += frame.Length - PreparedMessage.HeaderLength(frame);
+        }
+        return SendStatus.Done;
+    }
+
+    /// <summary>The bytes <see cref="WritePreparedMessage"/> writes for <paramref name="message"/> on this connection (an
+    /// upper bound while its compressed frame for this connection's window size is not made yet).</summary>
+    internal int GetPreparedFrameLength(PreparedMessage message)
+        => message.GetFrameLength(_compressor?.WindowBits ?? 0) + (_sendMasked ? 4 : 0);
+
     /// <summary>Writes a ping. Queued engine frames are written first.</summary>
     /// <param name="output">Where to write.</param>
     /// <param name="payload">At most 125 bytes of application data.</param>

@@ -89,10 +89,9 @@ public sealed partial class WebSocketProtocol : IDisposable
         byte allowedReservedBits = 0;
         if (perMessageDeflate is PerMessageDeflateParameters deflate)
         {
-            bool isServer = role == WebSocketRole.Server;
             PerMessageDeflateOptions policy = options.PerMessageDeflate;
-            _decompressor = new PerMessageDeflateDecompressor(deflate, isServer);
-            _compressor = new PerMessageDeflateCompressor(deflate, isServer, policy.CompressionLevel, policy.MemoryLevel);
+            _decompressor = new PerMessageDeflateDecompressor(deflate, role);
+            _compressor = new PerMessageDeflateCompressor(deflate, role, policy.CompressionLevel, policy.MemoryLevel);
             _inflateInput = new byte[InflateInputLength];
             allowedReservedBits = FrameHeader.Rsv1Bit;
         }
