@@ -1,7 +1,5 @@
-using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
-using WsCore.Handshake;
 using WsCore.Interop;
 using WsCore.Pipelines;
 
@@ -14,20 +12,23 @@ namespace Samples;
 /// </summary>
 public static class WebSocketSwap
 {
-    /// <summary>Connects to a <c>ws://</c> URI and returns a <see cref="WebSocket"/> over WsCore, or null when the server refused.</summary>
+    /// <summary>
+    /// Connects to a <c>ws://</c> or <c>wss://</c> URI, in place of <c>new ClientWebSocket()</c> and its
+    /// <c>ConnectAsync</c>, and returns a <see cref="WebSocket"/> over WsCore, or null when the server refused.
+    /// </summary>
     public static async Task<WebSocket?> ConnectAsync(Uri uri, CancellationToken cancellationToken = default)
     {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(uri.Host, uri.Port, cancellationToken);
-        var transport = new SocketDuplexPipe(socket); // owns the socket from now on
-        var request = new ClientUpgradeRequest { Host = uri.Authority, Target = uri.PathAndQuery };
-        ClientHandshakeResult handshake = await PipeHandshake.ConnectAsync(transport, request, cancellationToken: cancellationToken);
-        if (!handshake.IsAccepted)
+        // The counterparts of ClientWebSocketOptions: RequestHeaders (SetRequestHeader), Subprotocols, Proxy, SslOptions...
+        var options = new WebSocketClientOptions { RequestHeaders = { { "User-Agent", "samples/1.0" } } };
+        try
         {
-            await transport.DisposeAsync(); // handshake.StatusCode and handshake.Error say why
+            return await WsCoreWebSocket.ConnectAsync(uri, options, cancellationToken); // with the subprotocol and compression agreed
+        }
+        catch (WebSocketException e) when (e.InnerException is WebSocketConnectException { Failure: WebSocketConnectFailure.Handshake })
+        {
+            // As ClientWebSocket fails (WebSocketError.NotAWebSocket for a 404); the inner exception has StatusCode and Response.
             return null;
         }
-        return WsCoreWebSocket.FromHandshake(transport, handshake); // with the subprotocol and compression agreed
     }
 
     /// <summary>Plain System.Net.WebSockets code: send a text message, read the reply, close.</summary>

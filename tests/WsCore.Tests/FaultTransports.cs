@@ -601,13 +601,19 @@ internal static class ExceptionWatch
     }
 
     /// <summary>Forces the finalizer to run on every unreachable task, then asserts nothing was recorded (and clears it).</summary>
-    public static void AssertNone(string context)
+    /// <param name="context">Names the test in the message.</param>
+    /// <param name="only">When set, only exceptions whose text holds it count (tests that run beside others in parallel
+    /// pass the namespace they exercise, so that another test's garbage is not blamed on them).</param>
+    public static void AssertNone(string context, string? only = null)
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
         var seen = new List<string>();
-        while (s_seen.TryDequeue(out string? s)) seen.Add(s);
+        while (s_seen.TryDequeue(out string? s))
+        {
+            if (only is null || s.Contains(only, StringComparison.Ordinal)) seen.Add(s);
+        }
         Assert.True(seen.Count == 0, $"{context}: {seen.Count} exception(s) escaped:\n" + string.Join("\n----\n", seen));
     }
 }

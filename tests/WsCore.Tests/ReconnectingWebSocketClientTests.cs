@@ -31,7 +31,7 @@ public class ReconnectingWebSocketClientTests
             var (server, client) = Pair();
             await server.Output.WriteAsync(Encoding.ASCII.GetBytes(head.Replace("\n", "\r\n", StringComparison.Ordinal) + "\r\n"));
             ClientHandshakeResult result = await PipeHandshake.ConnectAsync(client, new ClientUpgradeRequest { Host = "example.com", Target = "/" });
-            return new WebSocketClientConnection(null, null, result, "refused");
+            return new WebSocketClientConnection(null, null, result, new WebSocketConnectException(WebSocketConnectFailure.Handshake, "refused", result.StatusCode, result.Error, result.Response));
         });
 
         public void Accept() => Steps.Enqueue(async () =>

@@ -25,6 +25,12 @@ public sealed class ClientUpgradeRequest
     /// </summary>
     public PerMessageDeflateOptions? PerMessageDeflate { get; init; }
 
-    /// <summary>More headers to send (Authorization, Cookie, User-Agent...), in order.</summary>
+    /// <summary>
+    /// More headers to send (Authorization, Cookie, User-Agent...), in order (<see cref="UpgradeRequestHeaders"/> checks
+    /// them as they are added). The writer throws <see cref="ArgumentException"/> for a name that is not a token, a value
+    /// with CR, LF or another control character, and a header the handshake owns: Host, Upgrade, Connection,
+    /// Sec-WebSocket-Key, Sec-WebSocket-Version, Sec-WebSocket-Protocol, Sec-WebSocket-Extensions, Sec-WebSocket-Accept,
+    /// Origin, Content-Length and Transfer-Encoding.
+    /// </summary>
     public IReadOnlyList<KeyValuePair<string, string>>? ExtraHeaders { get; init; }
 }

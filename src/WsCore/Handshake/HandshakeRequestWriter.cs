@@ -79,6 +79,13 @@ public static class HandshakeRequestWriter
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(key);
         if (!WebSocketAccept.IsValidKey(key)) throw new ArgumentException("The key must be base64 of 16 bytes.", nameof(key));
+        Validate(request);
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> for what the writers would refuse in <paramref name="request"/> (checked before connecting).</summary>
+    internal static void Validate(ClientUpgradeRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
         if (!ServerHandshake.TrySplitTarget(request.Target ?? "", out _, out _)) throw new ArgumentException("The target must be a path (and query) or an absolute ws/wss/http/https URI, without fragment.", nameof(request));
         if (string.IsNullOrEmpty(request.Host) || request.Host.AsSpan().ContainsAnyExcept(HttpSyntax.HostChars)) throw new ArgumentException("Invalid Host.", nameof(request));
         if (request.Origin is not null) HeadWriter.CheckValue(request.Origin, nameof(request));
@@ -91,12 +98,43 @@ public static class HandshakeRequestWriter
         }
         if (request.ExtraHeaders is not null)
         {
-            foreach (KeyValuePair<string, string> header in request.ExtraHeaders)
-            {
-                HeadWriter.CheckName(header.Key, nameof(request));
-                HeadWriter.CheckValue(header.Value ?? throw new ArgumentException("A header value is null.", nameof(request)), nameof(request));
-            }
+            foreach (KeyValuePair<string, string> header in request.ExtraHeaders) CheckExtraHeader(header.Key, header.Value, nameof(request));
         }
+    }
+
+    /// <summary>
+    /// The headers the request writes itself (Host, Upgrade, Connection, the Sec-WebSocket-* fields, Origin) and those
+    /// that would change how it is framed (Content-Length, Transfer-Encoding): never extra headers.
+    /// </summary>
+    private static readonly string[] s_reservedHeaders =
+    [
+        "Host", "Upgrade", "Connection", "Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Protocol",
+        "Sec-WebSocket-Extensions", "Sec-WebSocket-Accept", "Origin", "Content-Length", "Transfer-Encoding",
+    ];
+
+    /// <summary>True if the handshake owns the header <paramref name="name"/> (any case); see <see cref="ClientUpgradeRequest.ExtraHeaders"/>.</summary>
+    internal static bool IsReservedHeader(ReadOnlySpan<char> name)
+    {
+        foreach (string reserved in s_reservedHeaders)
+        {
+            if (name.Equals(reserved, StringComparison.OrdinalIgnoreCase)) return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> unless <paramref name="name"/> is a token the handshake does not own and
+    /// <paramref name="value"/> holds only visible ASCII, space and tab (no CR or LF that would split the request).
+    /// </summary>
+    internal static void CheckExtraHeader(string name, string? value, string parameter)
+    {
+        HeadWriter.CheckName(name, parameter);
+        if (IsReservedHeader(name))
+        {
+            throw new ArgumentException($"The header '{name}' is written by the opening handshake itself and cannot be set here"
+                + " (Origin and the subprotocols have options of their own, permessage-deflate is in the connection's protocol options).", parameter);
+        }
+        HeadWriter.CheckValue(value ?? throw new ArgumentException($"The value of the header '{name}' is null.", parameter), parameter);
     }
 
     private static void Build(ref HeadWriter writer, ClientUpgradeRequest request, string key)

@@ -120,24 +120,9 @@ public sealed class HandshakeResponseReader
 
     private HandshakeResponseError ParseStatusLine(ReadOnlySpan<byte> line)
     {
-        // HTTP-version SP 3DIGIT SP reason-phrase (RFC 9112 §4); a missing " reason" is tolerated.
-        if (line.Length < 12 || line[8] != (byte)' ') return HandshakeResponseError.InvalidStatusLine;
-        ReadOnlySpan<byte> version = line.Slice(0, 8);
-        if (version.ContainsAnyExcept(HttpSyntax.VisibleAsciiBytes)) return HandshakeResponseError.InvalidStatusLine;
-        Span<char> versionChars = stackalloc char[8];
-        for (int i = 0; i < 8; i++) versionChars[i] = (char)version[i];
-        if (!HttpSyntax.TryParseVersion(versionChars, out int major, out int minor)) return HandshakeResponseError.InvalidStatusLine;
-        ReadOnlySpan<byte> code = line.Slice(9, 3);
-        if (!char.IsAsciiDigit((char)code[0]) || !char.IsAsciiDigit((char)code[1]) || !char.IsAsciiDigit((char)code[2])) return HandshakeResponseError.InvalidStatusLine;
-        ReadOnlySpan<byte> reason = default;
-        if (line.Length > 12)
-        {
-            if (line[12] != (byte)' ') return HandshakeResponseError.InvalidStatusLine;
-            reason = line.Slice(13);
-            if (reason.ContainsAnyExcept(HttpSyntax.FieldValueBytes)) return HandshakeResponseError.InvalidStatusLine;
-        }
+        if (!HttpSyntax.TryParseStatusLine(line, out int major, out int minor, out int status, out ReadOnlySpan<byte> reason)) return HandshakeResponseError.InvalidStatusLine;
         if (!HttpSyntax.IsUpgradableVersion(major, minor)) return HandshakeResponseError.UnsupportedHttpVersion;
-        StatusCode = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
+        StatusCode = status;
         _reasonPhrase = reason.IsEmpty ? "" : reason.SequenceEqual("Switching Protocols"u8) ? "Switching Protocols" : Encoding.Latin1.GetString(reason);
         return HandshakeResponseError.None;
     }

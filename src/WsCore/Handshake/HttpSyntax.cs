@@ -130,6 +130,32 @@ internal static class HttpSyntax
         return true;
     }
 
+    /// <summary>
+    /// Parses a status line, <c>HTTP-version SP 3DIGIT SP reason-phrase</c> (RFC 9112 §4; a missing <c>SP reason</c> is
+    /// tolerated). False if malformed; the version is not checked against what the caller accepts.
+    /// </summary>
+    internal static bool TryParseStatusLine(ReadOnlySpan<byte> line, out int major, out int minor, out int status, out ReadOnlySpan<byte> reason)
+    {
+        major = minor = status = 0;
+        reason = default;
+        if (line.Length < 12 || line[8] != (byte)' ') return false;
+        ReadOnlySpan<byte> version = line.Slice(0, 8);
+        if (version.ContainsAnyExcept(VisibleAsciiBytes)) return false;
+        Span<char> versionChars = stackalloc char[8];
+        for (int i = 0; i < 8; i++) versionChars[i] = (char)version[i];
+        if (!TryParseVersion(versionChars, out major, out minor)) return false;
+        ReadOnlySpan<byte> code = line.Slice(9, 3);
+        if (!char.IsAsciiDigit((char)code[0]) || !char.IsAsciiDigit((char)code[1]) || !char.IsAsciiDigit((char)code[2])) return false;
+        if (line.Length > 12)
+        {
+            if (line[12] != (byte)' ') return false;
+            reason = line.Slice(13);
+            if (reason.ContainsAnyExcept(FieldValueBytes)) return false;
+        }
+        status = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
+        return true;
+    }
+
     /// <summary>True for HTTP/1.1 and higher 1.x versions, the ones RFC 6455 §4.1 accepts.</summary>
     internal static bool IsUpgradableVersion(int major, int minor) => major == 1 && minor >= 1;
 

@@ -99,6 +99,46 @@ public sealed class WsCoreWebSocket : WebSocket
         return new WsCoreWebSocket(transport, WebSocketRole.Client, handshake.Subprotocol, options, handshake.PerMessageDeflate);
     }
 
+    /// <summary>
+    /// Connects to a <c>ws://</c> or <c>wss://</c> URI and returns the client's open WebSocket: the WsCore counterpart of
+    /// <c>new ClientWebSocket()</c> + <c>ConnectAsync</c>, on the same path as <see cref="SocketWebSockets.ConnectAsync"/>
+    /// (TLS with the URI's host as target and SNI, the options' HTTP proxy, request headers, subprotocols,
+    /// permessage-deflate offer, keep-alive). <see cref="SubProtocol"/> is the one the server chose.
+    /// </summary>
+    /// <param name="uri">A <c>ws://</c> or <c>wss://host:port/path?query</c> URI.</param>
+    /// <param name="options">Client options; defaults when null. Their <see cref="WebSocketClientOptions.Connection"/> are
+    /// the WebSocket's connection options, as for the constructor.</param>
+    /// <param name="cancellationToken">Cancels connecting.</param>
+    /// <exception cref="WebSocketException">
+    /// Connecting failed, as <c>ClientWebSocket.ConnectAsync</c> fails: <see cref="WebSocketError.NotAWebSocket"/> when
+    /// the server answered with a status other than 101 (e.g. 403: "The server returned status code '403' when status
+    /// code '101' was expected."), <see cref="WebSocketError.UnsupportedProtocol"/> for a subprotocol it did not offer,
+    /// <see cref="WebSocketError.HeaderError"/> for another invalid answer, <see cref="WebSocketError.Faulted"/> when the
+    /// server, the proxy or TLS could not be reached or refused (also after
+    /// <see cref="WebSocketClientOptions.ConnectTimeout"/>). Its <see cref="Exception.InnerException"/> is always a
+    /// <see cref="WebSocketConnectException"/>: the step that failed and the HTTP status (the server's, or the proxy's 407).
+    /// </exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
+    /// <exception cref="ArgumentException">The URI is not an absolute ws:// or wss:// URI, or the options cannot be used.</exception>
+    public static async Task<WsCoreWebSocket> ConnectAsync(Uri uri, WebSocketClientOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(uri);
+        options ??= new WebSocketClientOptions();
+        ClientConnector.Outcome outcome = await ClientConnector.ConnectAsync(uri, options, cancellationToken).ConfigureAwait(false);
+        if (outcome.Error is { } error) throw ToWebSocketException(error);
+        return FromHandshake(outcome.Transport!, outcome.Handshake!, options.Connection);
+    }
+
+    /// <summary>A connect failure as ClientWebSocket reports it: the same <see cref="WebSocketError"/>, WsCore's detail inside.</summary>
+    private static WebSocketException ToWebSocketException(WebSocketConnectException error) => error switch
+    {
+        { Failure: WebSocketConnectFailure.Handshake, HandshakeError: HandshakeResponseError.UnexpectedStatusCode } => new WebSocketException(WebSocketError.NotAWebSocket,
+            $"The server returned status code '{error.StatusCode}' when status code '101' was expected.", error),
+        { Failure: WebSocketConnectFailure.Handshake, HandshakeError: HandshakeResponseError.SubprotocolNotOffered } => new WebSocketException(WebSocketError.UnsupportedProtocol, error.Message, error),
+        { Failure: WebSocketConnectFailure.Handshake, HandshakeError: not HandshakeResponseError.IncompleteResponse } => new WebSocketException(WebSocketError.HeaderError, error.Message, error),
+        _ => new WebSocketException(WebSocketError.Faulted, error.Message, error),
+    };
+
     /// <summary>The WsCore connection underneath (protocol state, violation, timeouts).</summary>
     public WebSocketConnection Connection => _connection;
 

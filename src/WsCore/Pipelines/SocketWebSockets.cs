@@ -1,7 +1,10 @@
 using WsCore.Framing;
+using System.IO.Pipelines;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using WsCore.Compression;
+using WsCore.Diagnostics;
 using WsCore.Handshake;
 using WsCore.Protocol;
 
@@ -16,19 +19,25 @@ public static class SocketWebSockets
 {
     /// <summary>
     /// Accepts connections on <paramref name="endpoint"/> until <paramref name="cancellationToken"/> fires; each accepted
-    /// WebSocket runs <paramref name="handler"/> on its own task, after which the connection is closed gracefully.
+    /// WebSocket runs <paramref name="handler"/> on its own task, after which the connection is closed gracefully. With
+    /// a certificate (<see cref="WebSocketServerOptions.ServerCertificate"/> or <see cref="WebSocketServerOptions.SslOptions"/>)
+    /// every connection is TLS (wss://): the TLS handshake and the upgrade request together must complete within
+    /// <see cref="WebSocketServerOptions.HandshakeTimeout"/>, and a client that fails either is closed without a word.
     /// </summary>
     /// <param name="endpoint">Where to listen, e.g. 127.0.0.1:9001.</param>
     /// <param name="handler">The application: receives and sends on the connection; the request says what was asked for.</param>
     /// <param name="options">Server options; defaults when null.</param>
     /// <param name="onListening">Called with the bound endpoint once listening (useful with port 0).</param>
     /// <param name="cancellationToken">Stops accepting.</param>
+    /// <exception cref="ArgumentException">Both <see cref="WebSocketServerOptions.ServerCertificate"/> and
+    /// <see cref="WebSocketServerOptions.SslOptions"/> are set, or the certificate has no private key.</exception>
     public static async Task RunServerAsync(IPEndPoint endpoint, Func<WebSocketConnection, HandshakeRequest, Task> handler,
         WebSocketServerOptions? options = null, Action<IPEndPoint>? onListening = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(handler);
         options ??= new WebSocketServerOptions();
+        SslServerAuthenticationOptions? tls = ServerTlsOptions(options);
         using var listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
         listener.Bind(endpoint);
@@ -49,8 +58,20 @@ public static class SocketWebSockets
             {
                 continue; // a connection that failed while being accepted
             }
-            _ = ServeAsync(socket, handler, options); // goes on on the thread pool at once (Task.Yield); observes its own failures
+            // Each goes on on the thread pool at once (Task.Yield) and observes its own failures.
+            _ = tls is null ? ServeAsync(socket, handler, options) : ServeTlsAsync(socket, handler, options, tls);
         }
+    }
+
+    private static SslServerAuthenticationOptions? ServerTlsOptions(WebSocketServerOptions options)
+    {
+        if (options.ServerCertificate is null) return options.SslOptions;
+        if (options.SslOptions is not null) throw new ArgumentException("Set either ServerCertificate or SslOptions, not both.", nameof(options));
+        if (!options.ServerCertificate.HasPrivateKey) throw new ArgumentException("The server certificate has no private key.", nameof(options));
+        return new SslServerAuthenticationOptions
+        {
+            ServerCertificateContext = SslStreamCertificateContext.Create(options.ServerCertificate, additionalCertificates: null),
+        };
     }
 
     private static async Task ServeAsync(Socket socket, Func<WebSocketConnection, HandshakeRequest, Task> handler, WebSocketServerOptions options)
@@ -62,24 +83,61 @@ public static class SocketWebSockets
         {
             ServerHandshakeResult handshake = await HandshakeAsync(transport, options).ConfigureAwait(false);
             if (!handshake.IsAccepted) return;
-            await using var connection = new WebSocketConnection(transport, WebSocketRole.Server, options.Connection, handshake.PerMessageDeflate);
-            await handler(connection, handshake.Request!).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // The handshake timed out: close the socket.
-        }
-        catch (IOException)
-        {
+            await RunHandlerAsync(transport, handshake, handler, options).ConfigureAwait(false);
         }
         catch (Exception)
         {
-            // The handler failed: nobody awaits this task, so the failure ends here; the connection is closed below.
+            // The handshake timed out or the transport failed (the socket is closed below); handler failures end in RunHandlerAsync.
         }
         finally
         {
             await transport.Output.CompleteAsync().ConfigureAwait(false);
             await transport.Completion.ConfigureAwait(false);
+        }
+    }
+
+    private static async Task ServeTlsAsync(Socket socket, Func<WebSocketConnection, HandshakeRequest, Task> handler, WebSocketServerOptions options,
+        SslServerAuthenticationOptions tls)
+    {
+        await Task.Yield();
+        StreamTransport? transport = null;
+        try
+        {
+            (transport, ServerHandshakeResult? handshake) = await TlsHandshakeAsync(socket, options, tls).ConfigureAwait(false);
+            if (transport is null || handshake is not { IsAccepted: true }) return;
+            await RunHandlerAsync(transport, handshake, handler, options).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // As in ServeAsync: nobody awaits this task, so every failure ends here.
+        }
+        finally
+        {
+            if (transport is null)
+            {
+                socket.Dispose();
+            }
+            else
+            {
+                // Graceful: close_notify and FIN once the output is complete; the stream is disposed when both sides are.
+                try { await transport.Output.CompleteAsync().ConfigureAwait(false); } catch (Exception) { }
+                transport.Input.Complete();
+                await transport.Completion.ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task RunHandlerAsync(IDuplexPipe transport, ServerHandshakeResult handshake, Func<WebSocketConnection, HandshakeRequest, Task> handler,
+        WebSocketServerOptions options)
+    {
+        try
+        {
+            await using var connection = new WebSocketConnection(transport, WebSocketRole.Server, options.Connection, handshake.PerMessageDeflate);
+            await handler(connection, handshake.Request!).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The handler failed: nobody awaits this task, so the failure ends here; the connection is closed by the caller.
         }
     }
 
@@ -95,56 +153,78 @@ public static class SocketWebSockets
     }
 
     /// <summary>
-    /// Connects to a <c>ws://</c> URI, runs the opening handshake (offering permessage-deflate when the options enable
-    /// it) and returns the open connection, or why there is none. Never throws for what the server does.
+    /// TLS and then the opening handshake, both under one deadline (<see cref="WebSocketServerOptions.HandshakeTimeout"/>
+    /// on the connections' clock): a client that never sends its ClientHello, sends garbage or stops halfway costs no
+    /// more than a slow plain one, and the upgrade request gets what is left (a slowloris there gets 408, as on the plain
+    /// path). A TLS failure counts as a failed (or timed-out) server handshake in the metrics, with no status. The
+    /// transport is null when TLS failed (the caller closes the socket).
     /// </summary>
-    /// <param name="uri">A <c>ws://host:port/path?query</c> URI (TLS is the caller's: wrap a stream and use <see cref="PipeHandshake"/>).</param>
+    private static async Task<(StreamTransport? Transport, ServerHandshakeResult? Handshake)> TlsHandshakeAsync(Socket socket, WebSocketServerOptions options,
+        SslServerAuthenticationOptions tls)
+    {
+        TimeProvider time = options.Connection.TimeProvider ?? TimeProvider.System;
+        long started = time.GetTimestamp();
+        TimeSpan limit = options.HandshakeTimeout;
+        bool bounded = limit > TimeSpan.Zero && limit != Timeout.InfiniteTimeSpan;
+        SslStream? stream = null;
+        using (CancellationTokenSource? deadline = bounded ? new CancellationTokenSource(limit, time) : null)
+        {
+            CancellationToken token = deadline?.Token ?? CancellationToken.None;
+            try
+            {
+                // Wait for the ClientHello with a zero-byte receive, as the plain path waits for its request: until the
+                // client speaks it holds its socket and this await, no SslStream and no buffer.
+                await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, token).ConfigureAwait(false);
+                stream = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
+                await stream.AuthenticateAsServerAsync(tls, token).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // Timed out, not TLS, no protocol in common, reset: nothing to answer.
+                WsCoreMetrics.RecordHandshake(WebSocketRole.Server, deadline is { IsCancellationRequested: true } ? HandshakeOutcome.TimedOut : HandshakeOutcome.Failed,
+                    0, time.GetElapsedTime(started));
+                if (stream is not null)
+                {
+                    try { await stream.DisposeAsync().ConfigureAwait(false); } catch (Exception) { }
+                }
+                return (null, null);
+            }
+        }
+        var transport = new StreamTransport(stream, socket);
+        // What is left of the deadline; at least a tick (zero would mean "no timeout"), so a client that used it all up
+        // gets its 408 at once.
+        TimeSpan remaining = bounded ? TimeSpan.FromTicks(Math.Max(1, (limit - time.GetElapsedTime(started)).Ticks)) : limit;
+        try
+        {
+            ServerHandshakeResult handshake = await PipeHandshake.AcceptCoreAsync(transport, options.Policy, options.Handshake ?? HandshakeOptions.Default,
+                options.Connection.Protocol.PerMessageDeflate, remaining, time, CancellationToken.None).ConfigureAwait(false);
+            return (transport, handshake);
+        }
+        catch (Exception)
+        {
+            return (transport, null);
+        }
+    }
+
+    /// <summary>
+    /// Connects to a <c>ws://</c> or <c>wss://</c> URI (TLS with <see cref="System.Net.Security.SslStream"/>, the URI's
+    /// host as target name and SNI), through the options' HTTP proxy when there is one (a CONNECT tunnel), runs the opening
+    /// handshake (the options' headers, subprotocols, permessage-deflate offer) and returns the open connection, or why
+    /// there is none (<see cref="WebSocketClientConnection.Error"/>: the step that failed and the HTTP status, e.g. 403 or
+    /// a proxy's 407). Never throws for what the network, a proxy or the server does.
+    /// </summary>
+    /// <param name="uri">A <c>ws://</c> or <c>wss://host:port/path?query</c> URI.</param>
     /// <param name="options">Client options; defaults when null.</param>
-    /// <param name="cancellationToken">Cancels connecting.</param>
+    /// <param name="cancellationToken">Cancels connecting (then <see cref="OperationCanceledException"/> is thrown).</param>
+    /// <exception cref="ArgumentException">The URI is not an absolute ws:// or wss:// URI, or the options cannot be used
+    /// (e.g. a certificate callback set both in the options and in their <see cref="WebSocketClientOptions.SslOptions"/>).</exception>
     public static async Task<WebSocketClientConnection> ConnectAsync(Uri uri, WebSocketClientOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(uri);
-        if (uri.Scheme != "ws") throw new ArgumentException("Only ws:// URIs are supported here.", nameof(uri));
         options ??= new WebSocketClientOptions();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.ConnectTimeout);
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            await socket.ConnectAsync(uri.Host, uri.Port, timeout.Token).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is SocketException or OperationCanceledException)
-        {
-            socket.Dispose();
-            if (cancellationToken.IsCancellationRequested) throw;
-            return new WebSocketClientConnection(null, null, null, $"could not connect: {e.Message}");
-        }
-
-        var transport = new SocketDuplexPipe(socket);
-        var request = new ClientUpgradeRequest
-        {
-            Host = uri.IsDefaultPort ? uri.Host : uri.Authority,
-            Target = uri.PathAndQuery,
-            Origin = options.Origin,
-            Subprotocols = options.Subprotocols,
-            PerMessageDeflate = options.Connection.Protocol.PerMessageDeflate,
-        };
-        ClientHandshakeResult handshake;
-        try
-        {
-            handshake = await PipeHandshake.ConnectAsync(transport, request, options.Handshake, timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            await transport.DisposeAsync().ConfigureAwait(false);
-            return new WebSocketClientConnection(null, null, null, "the opening handshake timed out");
-        }
-        if (!handshake.IsAccepted)
-        {
-            await transport.DisposeAsync().ConfigureAwait(false);
-            return new WebSocketClientConnection(null, null, handshake, $"the handshake failed: {handshake.Error} (HTTP {handshake.StatusCode})");
-        }
-        var connection = new WebSocketConnection(transport, WebSocketRole.Client, options.Connection, handshake.PerMessageDeflate);
-        return new WebSocketClientConnection(connection, transport, handshake, null);
+        ClientConnector.Outcome outcome = await ClientConnector.ConnectAsync(uri, options, cancellationToken).ConfigureAwait(false);
+        if (outcome.Error is not null) return new WebSocketClientConnection(null, null, outcome.Handshake, outcome.Error);
+        var connection = new WebSocketConnection(outcome.Transport!, WebSocketRole.Client, options.Connection, outcome.Handshake!.PerMessageDeflate);
+        return new WebSocketClientConnection(connection, outcome.Transport, outcome.Handshake, null);
     }
 }
