@@ -83,11 +83,14 @@ public static class SocketWebSockets
         {
             ServerHandshakeResult handshake = await HandshakeAsync(transport, options).ConfigureAwait(false);
             if (!handshake.IsAccepted) return;
-            await RunHandlerAsync(transport, handshake, handler, options).ConfigureAwait(false);
+            // Inline, not through RunHandlerAsync: an idle connection keeps every state machine on its await chain.
+            await using var connection = new WebSocketConnection(transport, WebSocketRole.Server, options.Connection, handshake.PerMessageDeflate);
+            await handler(connection, handshake.Request!).ConfigureAwait(false);
         }
         catch (Exception)
         {
-            // The handshake timed out or the transport failed (the socket is closed below); handler failures end in RunHandlerAsync.
+            // The handshake timed out, the transport failed or the handler threw: nobody awaits this task, so every
+            // failure ends here; the socket is closed below.
         }
         finally
         {
