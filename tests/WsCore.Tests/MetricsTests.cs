@@ -108,6 +108,61 @@ public class MetricsTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Frames_are_counted_by_opcode_and_direction_for_both_roles()
+    {
+        using var recorder = new Recorder();
+        var (server, client) = CreatePair();
+        byte[] buffer = new byte[64];
+
+        // Client to server: a ping (answered by the server's auto-pong), text in three frames, a binary message.
+        Assert.Equal(SendStatus.Done, await client.PingAsync(new byte[] { 1 }));
+        Assert.Equal(SendStatus.Done, await client.SendAsync(Encoding.UTF8.GetBytes("hel"), MessageKind.Text, endOfMessage: false));
+        Assert.Equal(SendStatus.Done, await client.SendAsync(Encoding.UTF8.GetBytes("lo "), MessageKind.Text, endOfMessage: false));
+        Assert.Equal(SendStatus.Done, await client.SendAsync(Encoding.UTF8.GetBytes("you"), MessageKind.Text, endOfMessage: true));
+        Assert.Equal(SendStatus.Done, await client.SendAsync(new byte[4], MessageKind.Binary));
+        int received = 0;
+        while (received < 9) received += (await server.ReceiveAsync(buffer)).Count;
+        Assert.Equal(4, (await server.ReceiveAsync(buffer)).Count);
+
+        // Server to client: two pings (two auto-pongs), binary in two frames, a text message.
+        Assert.Equal(SendStatus.Done, await server.PingAsync(new byte[] { 2 }));
+        Assert.Equal(SendStatus.Done, await server.PingAsync(new byte[] { 3 }));
+        Assert.Equal(SendStatus.Done, await server.SendAsync(new byte[2], MessageKind.Binary, endOfMessage: false));
+        Assert.Equal(SendStatus.Done, await server.SendAsync(new byte[2], MessageKind.Binary, endOfMessage: true));
+        Assert.Equal(SendStatus.Done, await server.SendAsync(Encoding.UTF8.GetBytes("ok"), MessageKind.Text));
+        received = 0;
+        while (received < 4) received += (await client.ReceiveAsync(buffer)).Count;
+        Assert.Equal(2, (await client.ReceiveAsync(buffer)).Count);
+
+        // The client closes, the server's auto-reply closes back.
+        Task<ConnectionReceiveResult> serverReceive = server.ReceiveAsync(buffer).AsTask();
+        Assert.Equal(SendStatus.Done, await client.CloseAsync(CloseCodes.NormalClosure));
+        Assert.Equal(ConnectionReceiveKind.Close, (await serverReceive).Kind);
+
+        // What the client sent, the server received, and the other way round.
+        foreach ((string sender, string receiver, int ping, int pong, int text, int binary, int continuation) in new[]
+        {
+            ("client", "server", 1, 2, 1, 1, 2),
+            ("server", "client", 2, 1, 1, 1, 1),
+        })
+        {
+            foreach (string key in new[] { $"wscore.frame.sent|{sender}", $"wscore.frame.received|{receiver}" })
+            {
+                Assert.Equal(ping, recorder[key + "|ping"]);
+                Assert.Equal(pong, recorder[key + "|pong"]);
+                Assert.Equal(text, recorder[key + "|text"]);
+                Assert.Equal(binary, recorder[key + "|binary"]);
+                Assert.Equal(continuation, recorder[key + "|continuation"]);
+                Assert.Equal(1, recorder[key + "|close"]);
+            }
+        }
+        double all = recorder.Sums.Where(kv => kv.Key.StartsWith("wscore.frame.", StringComparison.Ordinal) && !kv.Key.EndsWith("#count", StringComparison.Ordinal)).Sum(kv => kv.Value);
+        Assert.Equal(2 * (8 + 7), all); // no frame counted twice or under another tag
+        await server.DisposeAsync();
+        await client.DisposeAsync();
+    }
+
+    [Fact]
     public async Task A_protocol_violation_is_counted_by_kind_with_the_close_it_sends()
     {
         using var recorder = new Recorder();
@@ -293,12 +348,17 @@ public class MetricsTests(ITestOutputHelper output)
     public async Task Recording_with_a_listener_allocates_nothing_per_message(bool compression)
     {
         long total = 0;
+        long frames = 0;
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
             if (instrument.Meter.Name == WsCoreMetrics.MeterName) l.EnableMeasurementEvents(instrument);
         };
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref total, value));
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+        {
+            Interlocked.Add(ref total, value);
+            if (instrument == WsCoreMetrics.FramesSent || instrument == WsCoreMetrics.FramesReceived) Interlocked.Add(ref frames, value);
+        });
         listener.SetMeasurementEventCallback<double>((_, _, _, _) => { });
         listener.Start();
 
@@ -323,6 +383,7 @@ public class MetricsTests(ITestOutputHelper output)
         }
         double perMessage = await Allocations.PerMessageAsync(Loop, 1000, output.WriteLine);
         Assert.True(Interlocked.Read(ref total) > 4 * 1000 * 128, "the listener saw the payload bytes");
+        Assert.True(Interlocked.Read(ref frames) >= 4 * 1000, "the listener saw the frames");
         Assert.True(perMessage < 1, $"{perMessage:F3} bytes per message with a listener");
         await server.DisposeAsync();
         await client.DisposeAsync();

@@ -266,4 +266,77 @@ public class ReceiveTests
         Assert.Equal(ReceiveStatus.NeedMoreData, p.Receive(default, default, out ReceiveResult r));
         Assert.Equal(0, r.BytesConsumed);
     }
+    [Fact]
+    public void Frames_are_counted_by_opcode_on_receive_and_send()
+    {
+        // Received: the fast path (a small whole message), the phases (a fragmented text message with a ping between its
+        // fragments, a header split across two inputs, a 126-byte binary frame), a pong and a close.
+        var h = new Harness(WebSocketRole.Server);
+        byte[] split = Wire.Client(2, Pattern(126));
+        h.Feed(
+            Wire.Client(1, Wire.Utf8("hi")),
+            Wire.Client(1, Wire.Utf8("ab"), fin: false),
+            Wire.Client(9, new byte[] { 7 }),
+            Wire.Client(0, Wire.Utf8("cd"), fin: false),
+            Wire.Client(0, Wire.Utf8("ef")),
+            split.AsSpan(0, 3).ToArray(), split.AsSpan(3).ToArray(),
+            Wire.Client(0xA, default),
+            Wire.Client(8, new byte[] { 0x03, 0xE8 }));
+        WebSocketProtocol p = h.Protocol;
+        Assert.Equal(2, p.FramesReceived(WebSocketOpcode.Continuation));
+        Assert.Equal(2, p.FramesReceived(WebSocketOpcode.Text));
+        Assert.Equal(1, p.FramesReceived(WebSocketOpcode.Binary));
+        Assert.Equal(1, p.FramesReceived(WebSocketOpcode.Ping));
+        Assert.Equal(1, p.FramesReceived(WebSocketOpcode.Pong));
+        Assert.Equal(1, p.FramesReceived(WebSocketOpcode.Close));
+        Assert.Equal(0, p.FramesReceived((WebSocketOpcode)0x3)); // reserved: never counted
+
+        // Queued frames (the auto-pong and the close reply) count once written.
+        Assert.Equal(0, p.FramesSent(WebSocketOpcode.Pong));
+        Assert.Equal(0, p.FramesSent(WebSocketOpcode.Close));
+        Assert.Equal(2, h.Drain().Count);
+        Assert.Equal(1, p.FramesSent(WebSocketOpcode.Pong));
+        Assert.Equal(1, p.FramesSent(WebSocketOpcode.Close));
+
+        // Sent: fragments (small and large), a prepared message, pings and pongs, a close.
+        var c = new WebSocketProtocol(WebSocketRole.Client);
+        var output = new System.Buffers.ArrayBufferWriter<byte>();
+        Assert.Equal(SendStatus.Done, c.WriteMessage(output, Pattern(3), MessageKind.Text, endOfMessage: false));
+        Assert.Equal(SendStatus.Done, c.WriteMessage(output, Pattern(70_000), MessageKind.Text, endOfMessage: false));
+        Assert.Equal(SendStatus.Done, c.WriteMessage(output, Pattern(3), MessageKind.Text, endOfMessage: true));
+        Assert.Equal(SendStatus.Done, c.WriteMessage(output, Pattern(70_000), MessageKind.Binary, endOfMessage: true));
+        Assert.Equal(SendStatus.Done, c.WritePreparedMessage(output, new PreparedMessage(Pattern(5), MessageKind.Binary)));
+        Assert.Equal(SendStatus.Done, c.WritePing(output, default));
+        Assert.Equal(SendStatus.Done, c.WritePing(output, default));
+        Assert.Equal(SendStatus.Done, c.WritePong(output, default));
+        Assert.Equal(SendStatus.PayloadTooLong, c.WritePing(output, new byte[126])); // refused: not written, not counted
+        Assert.Equal(SendStatus.Done, c.WriteClose(output, CloseCodes.NormalClosure, default));
+        Assert.Equal(SendStatus.Closed, c.WriteMessage(output, Pattern(3), MessageKind.Text, endOfMessage: true));
+        Assert.Equal(2, c.FramesSent(WebSocketOpcode.Continuation));
+        Assert.Equal(1, c.FramesSent(WebSocketOpcode.Text));
+        Assert.Equal(2, c.FramesSent(WebSocketOpcode.Binary));
+        Assert.Equal(2, c.FramesSent(WebSocketOpcode.Ping));
+        Assert.Equal(1, c.FramesSent(WebSocketOpcode.Pong));
+        Assert.Equal(1, c.FramesSent(WebSocketOpcode.Close));
+        Assert.Equal(0, c.FramesReceived(WebSocketOpcode.Text));
+    }
+
+    [Fact]
+    public void Frames_of_compressed_messages_are_counted_as_written_and_a_violating_frame_is_not()
+    {
+        var deflate = WsCore.Compression.PerMessageDeflateParameters.Default;
+        var options = new WebSocketProtocolOptions { PerMessageDeflate = new WsCore.Compression.PerMessageDeflateOptions { Enabled = true } };
+        using var client = new WebSocketProtocol(WebSocketRole.Client, options, deflate);
+        var output = new System.Buffers.ArrayBufferWriter<byte>();
+        Assert.Equal(SendStatus.Done, client.WriteMessage(output, Pattern(1000), MessageKind.Text, endOfMessage: true));
+        Assert.Equal(1, client.FramesSent(WebSocketOpcode.Text));
+        var h = new Harness(WebSocketRole.Server, options, perMessageDeflate: deflate).Feed(output.WrittenSpan.ToArray());
+        Assert.Equal(Pattern(1000), Assert.Single(h.Events).Data);
+        Assert.Equal(1, h.Protocol.FramesReceived(WebSocketOpcode.Text));
+
+        // A reserved opcode is a violation, not a frame.
+        var bad = new Harness(WebSocketRole.Server).Feed(Wire.Client(3, default));
+        Assert.Equal(ProtocolViolation.ReservedOpcode, bad.Error?.Violation);
+        for (int op = 0; op <= 0xF; op++) Assert.Equal(0, bad.Protocol.FramesReceived((WebSocketOpcode)op));
+    }
 }

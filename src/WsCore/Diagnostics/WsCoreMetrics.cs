@@ -21,6 +21,7 @@ namespace WsCore.Diagnostics;
 /// <item><c>wscore.connection.duration</c> s, histogram [role]: from creation to the transport's end.</item>
 /// <item><c>wscore.message.received</c>, <c>wscore.message.sent</c> {message}, counters [role, <c>websocket.message.type</c>: text, binary].</item>
 /// <item><c>wscore.payload.received</c>, <c>wscore.payload.sent</c> By, counters [role, message type]: message payload bytes (after inflate, before deflate).</item>
+/// <item><c>wscore.frame.received</c>, <c>wscore.frame.sent</c> {frame}, counters [role, <c>websocket.frame.opcode</c>: continuation, text, binary, close, ping, pong]: every frame, control frames the engine sends on its own (auto-pong, close reply) included; a frame with a reserved opcode or reserved bits is a violation, not a frame.</item>
 /// <item><c>wscore.close.received</c>, <c>wscore.close.sent</c> {close}, counters [role, <c>websocket.close.code</c>].</item>
 /// <item><c>wscore.protocol.violation</c> {violation}, counter [role, <c>websocket.violation</c>: a <see cref="ProtocolViolation"/> name]: what peers sent wrong.</item>
 /// <item><c>wscore.backpressure</c> {event}, counter [role, <c>websocket.backpressure.action</c>: buffer_full, close_1013, close_1009].</item>
@@ -47,6 +48,8 @@ public static class WsCoreMetrics
     internal static readonly Counter<long> MessagesSent = s_meter.CreateCounter<long>("wscore.message.sent", "{message}", "Whole messages sent.");
     internal static readonly Counter<long> PayloadReceived = s_meter.CreateCounter<long>("wscore.payload.received", "By", "Message payload bytes received (after inflate).");
     internal static readonly Counter<long> PayloadSent = s_meter.CreateCounter<long>("wscore.payload.sent", "By", "Message payload bytes sent (before deflate).");
+    internal static readonly Counter<long> FramesReceived = s_meter.CreateCounter<long>("wscore.frame.received", "{frame}", "Frames received, by opcode.");
+    internal static readonly Counter<long> FramesSent = s_meter.CreateCounter<long>("wscore.frame.sent", "{frame}", "Frames sent, by opcode.");
     internal static readonly Counter<long> ClosesReceived = s_meter.CreateCounter<long>("wscore.close.received", "{close}", "Close frames received, by code.");
     internal static readonly Counter<long> ClosesSent = s_meter.CreateCounter<long>("wscore.close.sent", "{close}", "Close frames sent, by code.");
     internal static readonly Counter<long> Violations = s_meter.CreateCounter<long>("wscore.protocol.violation", "{violation}", "Protocol violations by peers, by kind.");
@@ -63,6 +66,7 @@ public static class WsCoreMetrics
     internal const string RoleKey = "websocket.role";
     internal const string MessageKindKey = "websocket.message.type";
     internal const string CloseCodeKey = "websocket.close.code";
+    internal const string FrameOpcodeKey = "websocket.frame.opcode";
     internal const string ViolationKey = "websocket.violation";
     internal const string BackpressureActionKey = "websocket.backpressure.action";
     internal const string TimeoutKindKey = "websocket.timeout.kind";
@@ -124,6 +128,11 @@ public static class WsCoreMetrics
     private static readonly KeyValuePair<string, object?> s_client = new(RoleKey, "client");
     private static readonly KeyValuePair<string, object?> s_text = new(MessageKindKey, "text");
     private static readonly KeyValuePair<string, object?> s_binary = new(MessageKindKey, "binary");
+    private static readonly KeyValuePair<string, object?>[] s_frameOpcodes =
+    [
+        new(FrameOpcodeKey, "continuation"), new(FrameOpcodeKey, "text"), new(FrameOpcodeKey, "binary"),
+        new(FrameOpcodeKey, "close"), new(FrameOpcodeKey, "ping"), new(FrameOpcodeKey, "pong"),
+    ];
     private static readonly KeyValuePair<string, object?>[] s_knownCodes = CreateKnownCodes();
     private static readonly KeyValuePair<string, object?> s_code3xxx = new(CloseCodeKey, "3000-3999");
     private static readonly KeyValuePair<string, object?> s_code4xxx = new(CloseCodeKey, "4000-4999");
@@ -140,6 +149,9 @@ public static class WsCoreMetrics
     internal static KeyValuePair<string, object?> Role(WebSocketRole role) => role == WebSocketRole.Server ? s_server : s_client;
 
     internal static KeyValuePair<string, object?> Type(MessageKind type) => type == MessageKind.Text ? s_text : s_binary;
+
+    /// <summary>The opcode tag of a <see cref="FrameCounts"/> slot (0 to <see cref="FrameCounts.Length"/> - 1).</summary>
+    internal static KeyValuePair<string, object?> FrameOpcode(int index) => s_frameOpcodes[index];
 
     internal static KeyValuePair<string, object?> CloseCode(ushort code) => code switch
     {

@@ -38,6 +38,7 @@ public sealed partial class WebSocketConnection
         {
             if (_outputCompleted) return SendStatus.Closed;
             IBufferWriter<byte> target = Target;
+            FrameCounts frames;
             lock (_protocolLock)
             {
                 if (_disposed) return SendStatus.Closed;
@@ -50,7 +51,12 @@ public sealed partial class WebSocketConnection
                     // GetSpan/Advance of a writer completed or failed underneath us (e.g. by the host).
                     status = WriteFailed;
                 }
+                finally
+                {
+                    frames = TakeFramesLocked(received: false);
+                }
             }
+            RecordFrames(frames, received: false);
             if (status == WriteFailed)
             {
                 OutputFailed();

@@ -52,13 +52,16 @@ public sealed partial class WebSocketConnection
                     ReceiveStatus pendingStatus;
                     ReceiveResult pendingResult;
                     (long, long) pendingInflated;
+                    FrameCounts pendingFrames;
                     lock (_protocolLock)
                     {
                         if (_disposed) return Aborted();
                         pendingStatus = _protocol.Receive(default, buffer.Span, out pendingResult);
                         pendingInflated = TakeInflatedLocked();
+                        pendingFrames = TakeFramesLocked(received: true);
                     }
                     RecordCompression(pendingInflated, received: true);
+                    RecordFrames(pendingFrames, received: true);
                     if (pendingStatus == ReceiveStatus.MessageData)
                     {
                         RecordData(pendingResult.BytesWritten, pendingResult.MessageKind, pendingResult.EndOfMessage, received: true);
@@ -103,6 +106,7 @@ public sealed partial class WebSocketConnection
                 TaskCompletionSource<TimeSpan?>? pongWaiter = null;
                 TimeSpan? roundTrip = null;
                 (long, long) inflated = default;
+                FrameCounts frames;
                 lock (_protocolLock)
                 {
                     if (_disposed)
@@ -114,9 +118,11 @@ public sealed partial class WebSocketConnection
                     status = Process(sequence, buffer.Span, out consumed, out result);
                     if (_idleTimeoutEnabled && status == ReceiveStatus.MessageData) _keepAlive.OnMessageActivity(Now);
                     if (_protocol.IsCompressionEnabled) inflated = TakeInflatedLocked();
+                    frames = TakeFramesLocked(received: true);
                     if (status == ReceiveStatus.Pong) pongWaiter = OnPongLocked(out roundTrip);
                 }
                 if (_protocol.IsCompressionEnabled) RecordCompression(inflated, received: true);
+                RecordFrames(frames, received: true);
                 if (status == ReceiveStatus.NeedMoreData)
                 {
                     _input.AdvanceTo(sequence.End);

@@ -65,6 +65,7 @@ public sealed partial class WebSocketConnection
             SendStatus status;
             IBufferWriter<byte> target = Target;
             (long, long) deflated = default;
+            FrameCounts frames;
             lock (_protocolLock)
             {
                 if (_disposed) return SendStatus.Closed;
@@ -81,7 +82,12 @@ public sealed partial class WebSocketConnection
                     // GetSpan/Advance of a writer completed or failed underneath us (e.g. by the host).
                     status = WriteFailed;
                 }
+                finally
+                {
+                    frames = TakeFramesLocked(received: false);
+                }
             }
+            RecordFrames(frames, received: false);
             if (status == WriteFailed)
             {
                 OutputFailed();
@@ -121,6 +127,7 @@ public sealed partial class WebSocketConnection
             if (IsOverLimit(ControlFrameBytes)) return OnBufferFull();
             SendStatus status;
             IBufferWriter<byte> target = Target;
+            FrameCounts frames;
             lock (_protocolLock)
             {
                 if (_disposed) return SendStatus.Closed;
@@ -134,7 +141,12 @@ public sealed partial class WebSocketConnection
                     // GetSpan/Advance of a writer completed or failed underneath us (e.g. by the host).
                     status = WriteFailed;
                 }
+                finally
+                {
+                    frames = TakeFramesLocked(received: false);
+                }
             }
+            RecordFrames(frames, received: false);
             if (status == WriteFailed)
             {
                 OutputFailed();
@@ -169,6 +181,7 @@ public sealed partial class WebSocketConnection
         ushort code = _policy == BackpressurePolicy.CloseWith1013 ? CloseCodes.TryAgainLater : CloseCodes.MessageTooBig;
         SendStatus closed;
         IBufferWriter<byte> target = Target; // the overflow: a flush is in flight
+        FrameCounts frames;
         lock (_protocolLock)
         {
             if (_disposed) return SendStatus.BufferFull;
@@ -180,7 +193,12 @@ public sealed partial class WebSocketConnection
             {
                 closed = WriteFailed;
             }
+            finally
+            {
+                frames = TakeFramesLocked(received: false);
+            }
         }
+        RecordFrames(frames, received: false);
         if (closed == WriteFailed)
         {
             OutputFailed();
@@ -289,18 +307,27 @@ public sealed partial class WebSocketConnection
                     long moved = 0;
                     if (!_outputCompleted && !_cancelRequested)
                     {
+                        FrameCounts frames = default;
                         try
                         {
                             if (_overflow is { Length: > 0 }) moved = _overflow.MoveTo(_output);
                             lock (_protocolLock)
                             {
-                                if (!_disposed && _protocol.HasPendingOutput) moved += _protocol.WritePendingOutput(_output);
+                                try
+                                {
+                                    if (!_disposed && _protocol.HasPendingOutput) moved += _protocol.WritePendingOutput(_output);
+                                }
+                                finally
+                                {
+                                    if (!_disposed) frames = TakeFramesLocked(received: false);
+                                }
                             }
                         }
                         catch (Exception)
                         {
                             OutputFailed();
                         }
+                        RecordFrames(frames, received: false);
                     }
                     if (_outputCompleted || _cancelRequested || moved == 0)
                     {
@@ -347,6 +374,7 @@ public sealed partial class WebSocketConnection
             if (_outputCompleted) return;
             int written;
             IBufferWriter<byte> target = Target;
+            FrameCounts frames;
             lock (_protocolLock)
             {
                 // Over the limit, a pong waits in the engine (a newer ping replaces it, §5.5.3) until the buffer drains;
@@ -360,7 +388,12 @@ public sealed partial class WebSocketConnection
                 {
                     written = -1;
                 }
+                finally
+                {
+                    frames = TakeFramesLocked(received: false);
+                }
             }
+            RecordFrames(frames, received: false);
             if (written < 0)
             {
                 OutputFailed();

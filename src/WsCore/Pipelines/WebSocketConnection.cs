@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.Metrics;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using WsCore.Closing;
@@ -93,6 +94,9 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
     private long _deflateOutRecorded;
     private long _inflateInRecorded;
     private long _inflateOutRecorded;
+    // Frame totals by opcode already recorded (guarded by _protocolLock), as for the deflate byte counts.
+    private FrameCounts _framesReceivedRecorded;
+    private FrameCounts _framesSentRecorded;
 
     // Round-trip measurement (guarded by _protocolLock, the payload also by _sendLock): the sequence number of the
     // measured ping in flight (0: none), when it went out, who waits for its pong; the last result (-1: none yet).
@@ -234,6 +238,33 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
         KeyValuePair<string, object?> direction = received ? WsCoreMetrics.Received : WsCoreMetrics.Sent;
         if (bytes.Compressed > 0) WsCoreMetrics.CompressedBytes.Add(bytes.Compressed, _roleTag, direction);
         if (bytes.Uncompressed > 0) WsCoreMetrics.UncompressedBytes.Add(bytes.Uncompressed, _roleTag, direction);
+    }
+
+    /// <summary>Caller holds the protocol lock: the frames received (or sent) since the last call, by <see cref="FrameCounts.IndexOf"/>.</summary>
+    private FrameCounts TakeFramesLocked(bool received)
+    {
+        ref readonly FrameCounts totals = ref received ? ref _protocol.FramesReceivedTotals : ref _protocol.FramesSentTotals;
+        ref FrameCounts recorded = ref received ? ref _framesReceivedRecorded : ref _framesSentRecorded;
+        FrameCounts delta = default;
+        for (int i = 0; i < FrameCounts.Length; i++)
+        {
+            long total = totals[i];
+            delta[i] = total - recorded[i];
+            recorded[i] = total;
+        }
+        return delta;
+    }
+
+    /// <summary>Publishes frame counts taken by <see cref="TakeFramesLocked"/> (no lock held), when a listener wants them.</summary>
+    private void RecordFrames(in FrameCounts delta, bool received)
+    {
+        Counter<long> counter = received ? WsCoreMetrics.FramesReceived : WsCoreMetrics.FramesSent;
+        if (!counter.Enabled) return;
+        for (int i = 0; i < FrameCounts.Length; i++)
+        {
+            long count = delta[i];
+            if (count > 0) counter.Add(count, _roleTag, WsCoreMetrics.FrameOpcode(i));
+        }
     }
 
     private void RecordCloseSent(ushort code)

@@ -148,6 +148,7 @@ public sealed partial class WebSocketProtocol
                 byte rsv = _sendFrameStarted ? (byte)0 : FrameHeader.Rsv1Bit;
                 uint key = _sendMasked ? MaskKeys.Next() : 0;
                 output.Advance(FrameWriter.WriteHeaderInPlace(span, produced, opcode, final, rsv, _sendMasked, key));
+                CountSent(opcode);
                 _sendFrameStarted = true;
             }
             if (final)

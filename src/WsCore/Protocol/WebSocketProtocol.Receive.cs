@@ -37,6 +37,7 @@ public sealed partial class WebSocketProtocol
                 bool masked = _context.ExpectMasked;
                 uint key = masked ? BinaryPrimitives.ReadUInt32LittleEndian(input.Slice(2)) : 0;
                 MessageKind type = (MessageKind)(b0 & 0x0F);
+                _framesReceived[(int)type]++; // text (1) or binary (2): FrameCounts.IndexOf is the opcode itself
                 if (type == MessageKind.Text)
                 {
                     // The unmasking pass (a copy with key 0) tells whether the text is all ASCII, hence valid.
@@ -123,6 +124,7 @@ public sealed partial class WebSocketProtocol
     private ReceivePhase StartFrame(in FrameHeader header)
     {
         WebSocketOpcode opcode = header.Opcode;
+        _framesReceived[FrameCounts.IndexOf(opcode)]++;
         ReceivePhase phase;
         if (WebSocketOpcodes.IsControl(opcode))
         {

@@ -56,15 +56,17 @@ public sealed partial class WebSocketProtocol
         _sendInMessage = !endOfMessage;
         if (_compressor is not null)
         {
-            WriteCompressed(output, payload, type, endOfMessage);
+            WriteCompressed(output, payload, type, endOfMessage); // counts the frames it writes
         }
         else if (payload.Length <= FrameWriter.SingleSpanPayloadLength)
         {
             FrameWriter.WriteFrame(output, opcode, payload, endOfMessage, 0, _sendMasked, _sendMasked ? MaskKeys.Next() : 0);
+            CountSent(opcode);
         }
         else
         {
             FrameWriter.WriteLargeFrame(output, opcode, payload, endOfMessage, _sendMasked, _sendMasked ? MaskKeys.Next() : 0);
+            CountSent(opcode);
         }
         return SendStatus.Done;
     }
@@ -88,6 +90,7 @@ public sealed partial class WebSocketProtocol
         ReadOnlySpan<byte> frame = message.GetFrame(_compressor?.WindowBits ?? 0, out bool compressed);
         if (HasPendingOutput) WritePendingOutput(output);
         PreparedMessage.WriteFrame(output, frame, _sendMasked);
+        CountSent((WebSocketOpcode)message.Kind);
         if (compressed)
         {
             _compressor!.ForgetHistory();
@@ -125,7 +128,9 @@ public sealed partial class WebSocketProtocol
     private int WriteControl(IBufferWriter<byte> output, WebSocketOpcode opcode, ReadOnlySpan<byte> payload)
     {
         uint key = _sendMasked ? MaskKeys.Next() : 0;
-        return FrameWriter.WriteFrame(output, opcode, payload, true, 0, _sendMasked, key);
+        int written = FrameWriter.WriteFrame(output, opcode, payload, true, 0, _sendMasked, key);
+        CountSent(opcode);
+        return written;
     }
 
     /// <summary>Queues the auto-pong that answers a ping with its payload (§5.5.2); a later ping replaces it.</summary>

@@ -63,6 +63,10 @@ public sealed partial class WebSocketProtocol : IDisposable
     private ControlBuffer _pendingClosePayload;
     private int _pendingCloseLength;
 
+    // Frames by opcode (FrameCounts.IndexOf): headers accepted on receive, frames written on send.
+    private FrameCounts _framesReceived;
+    private FrameCounts _framesSent;
+
     /// <summary>Creates the state machine for one connection whose opening handshake has completed.</summary>
     /// <param name="role">Whether this endpoint is the server or the client.</param>
     /// <param name="options">Limits and behaviours; <see cref="WebSocketProtocolOptions.Default"/> when null.</param>
@@ -140,6 +144,32 @@ public sealed partial class WebSocketProtocol : IDisposable
     /// the server to do so before closing it itself.
     /// </summary>
     public bool CanCloseTransport => _state == CloseHandshakeState.Closed && !HasPendingOutput;
+
+    /// <summary>
+    /// The frames with <paramref name="opcode"/> received so far: every frame whose header the engine accepted (a
+    /// fragmented message counts its first frame as text or binary and the rest as continuation). A frame whose header
+    /// breaks the rules (reserved bits, a reserved opcode, ...) fails the connection and is not counted.
+    /// </summary>
+    /// <param name="opcode">One of the opcodes RFC 6455 defines; any other is never counted (0).</param>
+    public long FramesReceived(WebSocketOpcode opcode) => WebSocketOpcodes.IsDefined(opcode) ? _framesReceived[FrameCounts.IndexOf(opcode)] : 0;
+
+    /// <summary>
+    /// The frames with <paramref name="opcode"/> written so far: messages and their fragments (a compressed message
+    /// counts the frames it was written in), prepared messages, pings, pongs (the auto-pong included) and close frames
+    /// (the close reply and the close that fails the connection included, once written).
+    /// </summary>
+    /// <param name="opcode">One of the opcodes RFC 6455 defines; any other is never counted (0).</param>
+    public long FramesSent(WebSocketOpcode opcode) => WebSocketOpcodes.IsDefined(opcode) ? _framesSent[FrameCounts.IndexOf(opcode)] : 0;
+
+    /// <summary>The received-frame totals by <see cref="FrameCounts.IndexOf"/> (for the adapter's metrics).</summary>
+    internal ref readonly FrameCounts FramesReceivedTotals => ref _framesReceived;
+
+    /// <summary>The written-frame totals by <see cref="FrameCounts.IndexOf"/> (for the adapter's metrics).</summary>
+    internal ref readonly FrameCounts FramesSentTotals => ref _framesSent;
+
+    /// <summary>Counts one frame written with <paramref name="opcode"/> (a defined one).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void CountSent(WebSocketOpcode opcode) => _framesSent[FrameCounts.IndexOf(opcode)]++;
 
     [InlineArray(FrameHeader.MaxControlPayloadLength)]
     private struct ControlBuffer
