@@ -64,9 +64,15 @@ public static class ClosePayload
         bytesWritten = 0;
         if (CheckOutgoing(code, reason) != ClosePayloadStatus.Valid) return OperationStatus.InvalidData;
         if (destination.Length < 2 + reason.Length) return OperationStatus.DestinationTooSmall;
+        bytesWritten = WriteChecked(destination, code, reason);
+        return OperationStatus.Done;
+    }
+
+    /// <summary>Encodes a payload <see cref="CheckOutgoing"/> accepted into a destination of at least 2 + reason length bytes.</summary>
+    internal static int WriteChecked(Span<byte> destination, ushort code, ReadOnlySpan<byte> reason)
+    {
         BinaryPrimitives.WriteUInt16BigEndian(destination, code);
         reason.CopyTo(destination.Slice(2));
-        bytesWritten = 2 + reason.Length;
-        return OperationStatus.Done;
+        return 2 + reason.Length;
     }
 }

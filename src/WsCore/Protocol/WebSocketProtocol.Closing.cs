@@ -25,7 +25,7 @@ public sealed partial class WebSocketProtocol
             case ClosePayloadStatus.InvalidUtf8Reason: return SendStatus.InvalidUtf8;
         }
         Span<byte> payload = stackalloc byte[FrameHeader.MaxControlPayloadLength];
-        ClosePayload.TryWrite(payload, code, reason, out int length); // Done: checked above, and the buffer holds any valid payload
+        int length = ClosePayload.WriteChecked(payload, code, reason); // checked above; the buffer holds any valid payload
         WriteCloseFrame(output, payload.Slice(0, length));
         return SendStatus.Done;
     }
